@@ -1,0 +1,61 @@
+"""The `her2kg` command line: one entry point, one module per subcommand.
+
+Each subcommand lives in `her2kg/commands/<name>.py` and exposes `add_arguments(parser)` and
+`run(args) -> int`. Modules are imported only when their subcommand runs, so that
+`her2kg recommend` does not pay for the validator's or the server's imports.
+
+Exit codes: 0 success, 1 findings or invalid input (the output says which), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "recommend": ("her2kg.commands.recommend", "infer permitted, forbidden and proposed regimens for patients"),
+    "validate": ("her2kg.commands.validate", "check the knowledge base, or patient files, for errors"),
+    "fmt": ("her2kg.commands.fmt", "rewrite Turtle files in the canonical form"),
+    "import-fhir": ("her2kg.commands.import_fhir", "map a FHIR R4 bundle to the her2kg patient vocabulary"),
+    "query": ("her2kg.commands.query", "run a SPARQL query over the knowledge base (and patients)"),
+    "info": ("her2kg.commands.info", "show the knowledge base version and what it holds"),
+    "serve": ("her2kg.commands.serve", "serve the SPARQL endpoint, the recommendation API and CDS Hooks"),
+    "cohort": ("her2kg.commands.cohort", "run a folder of patients in batches, resumably, to JSON lines"),
+}
+
+
+def _parser(selected: str | None) -> argparse.ArgumentParser:
+    from her2kg import __version__
+
+    parser = argparse.ArgumentParser(prog="her2kg", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"her2kg {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == selected:
+            module = importlib.import_module(module_name)
+            module.add_arguments(command_parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    selected = next((a for a in args_list if not a.startswith("-")), None)
+    if selected not in COMMANDS:
+        selected = None
+    parser = _parser(selected)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[args.command][0])
+    return int(module.run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

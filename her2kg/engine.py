@@ -1,0 +1,71 @@
+"""Run rule files over a store, stratum by stratum, each stratum to a fixpoint.
+
+The engine is set-at-a-time: one pass of a rule covers every patient in the store. A stratum
+whose rules keep adding triples after `max_passes` passes is an error that names the rules.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import groupby
+
+from her2kg.errors import RuleError
+from her2kg.rules import Rule
+from her2kg.stores.base import TripleStore
+
+DEFAULT_MAX_PASSES = 8
+
+
+@dataclass(frozen=True)
+class StratumRun:
+    stratum: int
+    passes: int
+    triples_added: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """What a run of the engine did, per stratum."""
+
+    strata: tuple[StratumRun, ...]
+
+    @property
+    def triples_added(self) -> int:
+        return sum(s.triples_added for s in self.strata)
+
+
+def run_rules(store: TripleStore, rules: Sequence[Rule], *, max_passes: int = DEFAULT_MAX_PASSES) -> EngineRun:
+    """Apply `rules` to `store` until no stratum adds a triple; return what was done."""
+    runs: list[StratumRun] = []
+    ordered = sorted(rules, key=lambda r: (r.stratum, r.id))
+    for stratum, group in groupby(ordered, key=lambda r: r.stratum):
+        stratum_rules = list(group)
+        started = time.perf_counter()
+        before = store.triple_count()
+        size = before
+        passes = 0
+        while True:
+            passes += 1
+            if passes > max_passes:
+                names = ", ".join(r.id for r in stratum_rules)
+                first = stratum_rules[0]
+                raise RuleError(
+                    first.id,
+                    str(first.path),
+                    f"stratum {stratum} still adds triples after {max_passes} passes (rules: {names}); "
+                    "a rule probably mints a new node on every pass",
+                )
+            for rule in stratum_rules:
+                try:
+                    store.update(rule.text)
+                except Exception as exc:  # the store's own error type varies by backend
+                    raise RuleError(rule.id, str(rule.path), f"the store rejected the rule: {exc}") from exc
+            new_size = store.triple_count()
+            if new_size == size:
+                break
+            size = new_size
+        runs.append(StratumRun(stratum, passes, size - before, time.perf_counter() - started))
+    return EngineRun(tuple(runs))

@@ -1,0 +1,117 @@
+"""Rule files: discovery and strict parsing of their headers.
+
+A rule file is a SPARQL 1.1 Update (`INSERT { ... } WHERE { ... }`) in `queries/rules/`,
+starting with a block of `# key: value` lines:
+
+    # id:          her2-positive-from-ihc
+    # title:       HER2-positive by IHC 3+
+    # kind:        derivation
+    # stratum:     2
+    # statements:  S22
+    # source:      ASCO/CAP 2018 HER2 testing guideline
+    # description: (optional, may continue on following '#   ' lines)
+
+`stratum` orders evaluation: a rule may negate (FILTER NOT EXISTS) only facts that rules of
+lower strata derive. Each stratum is run to a fixpoint before the next starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from her2kg.errors import RuleError
+from her2kg.resources import queries_dir
+from her2kg.vocabulary import RULE_BASE
+
+REQUIRED_KEYS = ("id", "title", "kind", "source", "stratum", "statements")
+OPTIONAL_KEYS = ("description",)
+RULE_KINDS = ("closure", "derivation", "situation", "recommendation", "safety", "monitoring", "proposal", "notice")
+_HEADER_LINE = re.compile(r"^#\s*([a-z_]+):\s*(.*)$")
+_CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
+_STATEMENT_ID = re.compile(r"^S\d{2}$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule file: its header fields and its SPARQL text."""
+
+    id: str
+    title: str
+    kind: str
+    source: str
+    stratum: int
+    statements: tuple[str, ...]
+    description: str
+    path: Path
+    text: str
+
+    @property
+    def iri(self) -> str:
+        return RULE_BASE + self.id
+
+
+def parse_rule(path: Path) -> Rule:
+    """Parse one rule file; raise RuleError naming the file when its header is malformed."""
+    text = path.read_text(encoding="utf-8")
+    fields: dict[str, str] = {}
+    last_key: str | None = None
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        match = _HEADER_LINE.match(line)
+        if match:
+            key, value = match.group(1), match.group(2).strip()
+            if key not in REQUIRED_KEYS + OPTIONAL_KEYS:
+                raise RuleError(path.stem, str(path), f"unknown header key '{key}'")
+            if key in fields:
+                raise RuleError(path.stem, str(path), f"header key '{key}' appears twice")
+            fields[key] = value
+            last_key = key
+            continue
+        continuation = _CONTINUATION.match(line)
+        if continuation and last_key is not None:
+            fields[last_key] += " " + continuation.group(1).strip()
+            continue
+        if line.strip() == "#":
+            continue
+        raise RuleError(path.stem, str(path), f"cannot read header line {line!r}")
+    missing = [k for k in REQUIRED_KEYS if not fields.get(k)]
+    if missing:
+        raise RuleError(path.stem, str(path), f"header lacks {', '.join(missing)}")
+    if fields["id"] != path.stem:
+        raise RuleError(fields["id"], str(path), f"id '{fields['id']}' differs from the file name '{path.stem}'")
+    if fields["kind"] not in RULE_KINDS:
+        raise RuleError(fields["id"], str(path), f"kind must be one of {', '.join(RULE_KINDS)}")
+    try:
+        stratum = int(fields["stratum"])
+    except ValueError:
+        raise RuleError(fields["id"], str(path), "stratum must be an integer") from None
+    statements = tuple(s.strip() for s in fields["statements"].split(",") if s.strip() and s.strip() != "-")
+    bad = [s for s in statements if not _STATEMENT_ID.match(s)]
+    if bad:
+        raise RuleError(fields["id"], str(path), f"statements must look like S01: {bad}")
+    return Rule(
+        id=fields["id"],
+        title=fields["title"],
+        kind=fields["kind"],
+        source=fields["source"],
+        stratum=stratum,
+        statements=statements,
+        description=fields.get("description", ""),
+        path=path,
+        text=text,
+    )
+
+
+def load_rules(folder: Path | None = None) -> tuple[Rule, ...]:
+    """Load every `*.rq` rule of a folder (default: `queries/rules/`), ordered by stratum then id."""
+    root = folder if folder is not None else queries_dir() / "rules"
+    rules = [parse_rule(p) for p in sorted(root.glob("*.rq"))]
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleError(rule.id, str(rule.path), "duplicate rule id")
+        seen.add(rule.id)
+    return tuple(sorted(rules, key=lambda r: (r.stratum, r.id)))

@@ -1,0 +1,44 @@
+"""The default store: an in-memory pyoxigraph store."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from her2kg.stores.base import Row
+
+
+class EmbeddedStore:
+    """A TripleStore backed by an in-memory pyoxigraph `Store` (default graph only)."""
+
+    def __init__(self) -> None:
+        self._store = ox.Store()
+
+    @property
+    def native(self) -> ox.Store:
+        """The underlying pyoxigraph store, for callers that need its full API."""
+        return self._store
+
+    def load_ntriples(self, data: str) -> None:
+        self._store.bulk_load(data.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+
+    def load_turtle(self, data: bytes, base_iri: str | None = None) -> None:
+        self._store.bulk_load(data, format=ox.RdfFormat.TURTLE, base_iri=base_iri, to_graph=ox.DefaultGraph())
+
+    def update(self, sparql: str) -> None:
+        self._store.update(sparql)
+
+    def select(self, sparql: str) -> list[Row]:
+        solutions = self._store.query(sparql)
+        names = [v.value for v in solutions.variables]
+        rows: list[Row] = []
+        for solution in solutions:
+            row: Row = {}
+            for name in names:
+                term = solution[name]
+                if term is not None:
+                    row[name] = term.value
+            rows.append(row)
+        return rows
+
+    def triple_count(self) -> int:
+        return len(self._store)
