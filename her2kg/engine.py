@@ -1,7 +1,9 @@
-"""Run rule files over a store, stratum by stratum, each stratum to a fixpoint.
+"""Run rule files over a store, stratum by stratum.
 
 The engine is set-at-a-time: one pass of a rule covers every patient in the store. A stratum
-whose rules keep adding triples after `max_passes` passes is an error that names the rules.
+runs once, since its rules read only what lower strata derive (a test checks this); a stratum
+with a rule marked `recursive` runs to a fixpoint, and one that still adds triples after
+`max_passes` passes is an error that names its rules.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ DEFAULT_MAX_PASSES = 8
 class StratumRun:
     stratum: int
     passes: int
-    triples_added: int
+    triples_added: int  # -1 when the stratum ran once and the store was not counted
     seconds: float
 
 
@@ -34,7 +36,7 @@ class EngineRun:
 
     @property
     def triples_added(self) -> int:
-        return sum(s.triples_added for s in self.strata)
+        return sum(s.triples_added for s in self.strata if s.triples_added > 0)
 
 
 def run_rules(store: TripleStore, rules: Sequence[Rule], *, max_passes: int = DEFAULT_MAX_PASSES) -> EngineRun:
@@ -44,6 +46,11 @@ def run_rules(store: TripleStore, rules: Sequence[Rule], *, max_passes: int = DE
     for stratum, group in groupby(ordered, key=lambda r: r.stratum):
         stratum_rules = list(group)
         started = time.perf_counter()
+        if not any(rule.recursive for rule in stratum_rules):
+            for rule in stratum_rules:
+                _apply(store, rule)
+            runs.append(StratumRun(stratum, 1, -1, time.perf_counter() - started))
+            continue
         before = store.triple_count()
         size = before
         passes = 0
@@ -59,13 +66,17 @@ def run_rules(store: TripleStore, rules: Sequence[Rule], *, max_passes: int = DE
                     "a rule probably mints a new node on every pass",
                 )
             for rule in stratum_rules:
-                try:
-                    store.update(rule.text)
-                except Exception as exc:  # the store's own error type varies by backend
-                    raise RuleError(rule.id, str(rule.path), f"the store rejected the rule: {exc}") from exc
+                _apply(store, rule)
             new_size = store.triple_count()
             if new_size == size:
                 break
             size = new_size
         runs.append(StratumRun(stratum, passes, size - before, time.perf_counter() - started))
     return EngineRun(tuple(runs))
+
+
+def _apply(store: TripleStore, rule: Rule) -> None:
+    try:
+        store.update(rule.text)
+    except Exception as exc:  # the store's own error type varies by backend
+        raise RuleError(rule.id, str(rule.path), f"the store rejected the rule: {exc}") from exc

@@ -11,8 +11,9 @@ starting with a block of `# key: value` lines:
     # source:      ASCO/CAP 2018 HER2 testing guideline
     # description: (optional, may continue on following '#   ' lines)
 
-`stratum` orders evaluation: a rule may negate (FILTER NOT EXISTS) only facts that rules of
-lower strata derive. Each stratum is run to a fixpoint before the next starts.
+`stratum` orders evaluation: a rule may read, and negate (FILTER NOT EXISTS), only facts that
+rules of lower strata derive. A stratum runs once, unless one of its rules is marked
+`# recursive: yes`, in which case the stratum runs until it adds no triple (with a cap).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from her2kg.resources import queries_dir
 from her2kg.vocabulary import RULE_BASE
 
 REQUIRED_KEYS = ("id", "title", "kind", "source", "stratum", "statements")
-OPTIONAL_KEYS = ("description",)
+OPTIONAL_KEYS = ("description", "recursive")
 RULE_KINDS = ("closure", "derivation", "situation", "recommendation", "safety", "monitoring", "proposal", "notice")
 _HEADER_LINE = re.compile(r"^#\s*([a-z_]+):\s*(.*)$")
 _CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
@@ -46,6 +47,7 @@ class Rule:
     description: str
     path: Path
     text: str
+    recursive: bool = False
 
     @property
     def iri(self) -> str:
@@ -102,7 +104,16 @@ def parse_rule(path: Path) -> Rule:
         description=fields.get("description", ""),
         path=path,
         text=text,
+        recursive=_parse_bool(fields.get("recursive", "no"), fields["id"], path),
     )
+
+
+def _parse_bool(value: str, rule_id: str, path: Path) -> bool:
+    if value in ("yes", "true"):
+        return True
+    if value in ("no", "false"):
+        return False
+    raise RuleError(rule_id, str(path), f"recursive must be yes or no, not {value!r}")
 
 
 def load_rules(folder: Path | None = None) -> tuple[Rule, ...]:

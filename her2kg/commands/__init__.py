@@ -1,0 +1,1 @@
+"""One module per `her2kg` subcommand (see `her2kg.cli.COMMANDS`)."""

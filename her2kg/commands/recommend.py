@@ -1,0 +1,58 @@
+"""`her2kg recommend PATIENT... [--format text|json] [--as-of DATE] [--unavailable DRUG]...`"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+
+from her2kg.errors import Her2kgError, UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("patients", nargs="+", metavar="PATIENT", help="Turtle patient (.ttl) or FHIR R4 bundle (.json)")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="evaluation date (default: today)")
+    parser.add_argument(
+        "--unavailable", action="append", default=[], metavar="DRUG",
+        help="a drug not available (key such as trastuzumab-deruxtecan, or NCIt code); repeatable",
+    )
+
+
+def _as_of(text: str | None) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of must be a date YYYY-MM-DD, not {text!r}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from her2kg.recommend import recommend_files
+
+    try:
+        as_of = _as_of(args.as_of)
+        missing = [p for p in args.patients if not Path(p).is_file()]
+        if missing:
+            raise UsageError(f"cannot read {', '.join(missing)}: no such file")
+        reports = recommend_files(args.patients, as_of=as_of, unavailable=args.unavailable)
+    except UsageError as exc:
+        print(f"her2kg recommend: {exc}", file=sys.stderr)
+        return 2
+    except Her2kgError as exc:
+        print(f"her2kg recommend: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        payload = [r.to_json() for r in reports]
+        out = payload[0] if len(payload) == 1 and len(args.patients) == 1 else payload
+        json.dump(out, sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        from her2kg.report.render_text import render_text
+
+        sys.stdout.write("\n".join(render_text(r) for r in reports))
+    return 0 if all(r.ok for r in reports) else 1

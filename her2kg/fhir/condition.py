@@ -1,0 +1,89 @@
+"""Condition -> a current condition node (h:hasCondition), typed by the classes its codes map to.
+
+Only current conditions are written: clinicalStatus inactive/remission/resolved, and
+verificationStatus refuted/entered-in-error, leave the entry out (listed as ignored). A distant
+metastasis also records the date of metastatic diagnosis for the phase inference.
+"""
+
+from __future__ import annotations
+
+from her2kg.fhir import terms
+from her2kg.fhir.codes import describe, is_condition_class, resolve
+from her2kg.fhir.common import date_literal, date_notice, read_date, status_code
+from her2kg.fhir.jsonpath import obj
+from her2kg.fhir.model import (
+    EntryContext,
+    EntryResult,
+    Fact,
+    MetastasisEvidence,
+    Node,
+    Object,
+    TypedLiteral,
+    UnknownCode,
+)
+from her2kg.notices import Notice
+
+NOT_CURRENT = frozenset({"inactive", "remission", "resolved"})
+CURRENT = frozenset({"active", "recurrence", "relapse"})
+VOID_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+UNCONFIRMED = frozenset({"unconfirmed", "provisional", "differential"})
+
+ONSET_PATHS = ("onsetDateTime", "onsetPeriod.start", "recordedDate")
+
+
+def map_condition(ctx: EntryContext) -> EntryResult:
+    resource = ctx.resource
+    verification = status_code(resource, "verificationStatus")
+    if verification in VOID_VERIFICATION:
+        return EntryResult(ignored=(ctx.ignore(f"verificationStatus is {verification}"),))
+    clinical = status_code(resource, "clinicalStatus")
+    if clinical in NOT_CURRENT:
+        return EntryResult(ignored=(ctx.ignore(f"not current (clinicalStatus {clinical})"),))
+
+    code = obj(resource, "code")
+    resolution = resolve(code, ctx.mapping, is_condition_class)
+    if not resolution.found:
+        if not resolution.codings:
+            warning = ctx.warning("fhir-no-code", "Condition has no coded code; it was ignored — code it with SNOMED CT or ICD-10-CM")
+            return EntryResult(warnings=(warning,), ignored=(ctx.ignore("no coded Condition.code"),))
+        unknown = tuple(UnknownCode("Condition", "code", coding, ctx.field) for coding in resolution.unmapped)
+        shown = ", ".join(describe(c, ctx.mapping) for c in resolution.codings)
+        return EntryResult(unknown=unknown, ignored=(ctx.ignore(f"code not known to her2kg: {shown}"),))
+
+    warnings: list[Notice] = []
+    errors: list[Notice] = []
+    if clinical is not None and clinical not in CURRENT:
+        warnings.append(ctx.warning("fhir-status", f"clinicalStatus '{clinical}' is not a FHIR condition status; the condition was taken as current"))
+    if verification in UNCONFIRMED:
+        warnings.append(
+            ctx.warning(
+                "fhir-unconfirmed-condition",
+                f"the condition is {verification}, not confirmed; it was imported as current — confirm it or mark it refuted",
+            )
+        )
+
+    statements: list[tuple[str, Object]] = [(terms.SOURCE_REFERENCE, TypedLiteral(ctx.source_reference, terms.XSD_STRING))]
+    onset = read_date(resource, ONSET_PATHS)
+    is_metastasis = any(c.is_subclass_of(terms.DISTANT_METASTASIS) for c in resolution.concepts)
+    if onset.day is not None:
+        statements.append((terms.ONSET_DATE, date_literal(onset.day)))
+    elif not is_metastasis:
+        # a metastasis date problem is judged at bundle level (it is needed only when therapy is recorded)
+        notice = date_notice(ctx, onset, what="onset", needed=False)
+        if notice is not None:
+            warnings.append(notice)
+
+    types = tuple(sorted(c.iri for c in resolution.concepts))
+    facts: list[Fact] = [Node(iri=ctx.node_iri("condition"), link=terms.HAS_CONDITION, types=types, statements=tuple(statements))]
+    if is_metastasis:
+        problem = "" if onset.day is not None else _problem_text(onset.problem, onset.element, onset.raw)
+        facts.append(MetastasisEvidence(field=ctx.field, reference=ctx.reference, day=onset.day, date_problem=problem))
+    return EntryResult(facts=tuple(facts), warnings=tuple(warnings), errors=tuple(errors))
+
+
+def _problem_text(problem: str, element: str, raw: str) -> str:
+    if problem == "partial":
+        return f"its {element} '{raw}' gives no day"
+    if problem == "invalid":
+        return f"its {element} {raw} is not a FHIR date"
+    return "it has no onsetDateTime, onsetPeriod.start or recordedDate"

@@ -1,0 +1,175 @@
+"""The importer's data: its result (`FhirImport`), what one entry maps to, and the context a
+resource mapper gets. All frozen; mappers return new values and share no state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from her2kg.fhir.jsonpath import Coding, JsonObject
+from her2kg.fhir.mapping import CodeMapping
+from her2kg.notices import Notice
+
+
+@dataclass(frozen=True)
+class IgnoredEntry:
+    """A bundle entry that did not become a fact, and why."""
+
+    field: str  # "Bundle.entry[3]"
+    resource: str  # "Observation/abc" ('' when the entry has no resource)
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"field": self.field, "resource": self.resource, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class FhirImport:
+    """The patient graph mapped from one bundle, with what was left out and why."""
+
+    patient_id: str
+    patient_iri: str
+    ntriples: str
+    ignored: tuple[IgnoredEntry, ...]
+    warnings: tuple[Notice, ...]
+    errors: tuple[Notice, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- facts: what one entry says, before the bundle-level pass turns it into triples -----------
+
+
+@dataclass(frozen=True)
+class TypedLiteral:
+    lexical: str
+    datatype: str
+
+
+Object = str | TypedLiteral  # an IRI or a literal
+
+
+@dataclass(frozen=True)
+class Node:
+    """A record node linked to the patient by `link`, with its types and statements."""
+
+    iri: str
+    link: str
+    types: tuple[str, ...]
+    statements: tuple[tuple[str, Object], ...] = ()
+
+
+@dataclass(frozen=True)
+class PatientStatement:
+    """A statement about the patient node itself, such as h:drugUnavailable."""
+
+    predicate: str
+    object: Object
+
+
+@dataclass(frozen=True)
+class MetastasisEvidence:
+    """An entry that says the cancer has spread to distant organs, with its date when known."""
+
+    field: str
+    reference: str
+    day: date | None
+    date_problem: str = ""  # why there is no day ('' when there is one)
+
+
+@dataclass(frozen=True)
+class SurgeryEvidence:
+    day: date | None
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One drug given in one period; its phase may still have to be inferred from dates."""
+
+    iri: str
+    drug: str
+    status: str
+    start: date | None
+    end: date | None
+    phase: str | None  # the phase stated by the record, else None
+    field: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class ProposedOrder:
+    iri_suffix: str  # "order/<n>" (under the plan IRI)
+    drug: str
+    start: date | None
+    end: date | None
+    reference: str
+
+
+Fact = Node | PatientStatement | MetastasisEvidence | SurgeryEvidence | Exposure | ProposedOrder
+
+
+@dataclass(frozen=True)
+class UnknownCode:
+    """A code the knowledge base does not map, seen in one entry (aggregated into one warning)."""
+
+    resource_type: str
+    element: str  # "code", "value", "medication", ...
+    coding: Coding
+    field: str
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    facts: tuple[Fact, ...] = ()
+    warnings: tuple[Notice, ...] = ()
+    errors: tuple[Notice, ...] = ()
+    ignored: tuple[IgnoredEntry, ...] = ()
+    unknown: tuple[UnknownCode, ...] = ()
+
+
+@dataclass(frozen=True)
+class EntryContext:
+    """What a resource mapper gets: the resource, where it sits, and how to read codes."""
+
+    index: int
+    resource: JsonObject
+    resource_type: str
+    resource_id: str
+    patient_iri: str
+    mapping: CodeMapping
+    medications: Mapping[str, JsonObject] = field(default_factory=dict)  # reference -> Medication
+
+    @property
+    def field(self) -> str:
+        return f"Bundle.entry[{self.index}]"
+
+    @property
+    def reference(self) -> str:
+        return f"{self.resource_type}/{self.resource_id}" if self.resource_id else self.resource_type
+
+    @property
+    def where(self) -> str:
+        """'Bundle.entry[3] (Observation/abc)', the prefix of every message about this entry."""
+        return f"{self.field} ({self.reference})"
+
+    @property
+    def source_reference(self) -> str:
+        return f"{self.field} {self.reference}"
+
+    def node_iri(self, kind: str, suffix: str = "") -> str:
+        return f"{self.patient_iri}/{kind}/{self.index}{suffix}"
+
+    def warning(self, code: str, message: str) -> Notice:
+        return Notice(severity="warning", code=code, message=f"{self.where}: {message}", field=self.field)
+
+    def error(self, code: str, message: str) -> Notice:
+        return Notice(severity="error", code=code, message=f"{self.where}: {message}", field=self.field)
+
+    def ignore(self, reason: str) -> IgnoredEntry:
+        return IgnoredEntry(field=self.field, resource=self.reference, reason=reason)
+
+
+Mapper = Callable[[EntryContext], EntryResult]

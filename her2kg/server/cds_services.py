@@ -1,0 +1,240 @@
+"""The CDS Hooks services of her2kg and how a hook request becomes one FHIR Bundle.
+
+Two services, listed by `GET /cds-services`:
+
+- `her2kg-patient-view` (hook `patient-view`): the permitted and forbidden regimens for the
+  patient's current decision point;
+- `her2kg-order-sign` (hook `order-sign`): checks the draft MedicationRequests of
+  `context.draftOrders` (the proposed plan) against the knowledge base.
+
+Both ask the CDS client to prefetch the patient's record. her2kg never queries the client's
+FHIR server, so every prefetch key must be present in the request: a key with the value
+`null` means "no data" and is accepted, a missing key answers HTTP 412.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+PATIENT_PREFETCH: dict[str, str] = {
+    "patient": "Patient/{{context.patientId}}",
+    "conditions": "Condition?patient={{context.patientId}}",
+    "observations": "Observation?patient={{context.patientId}}",
+    "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
+    "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
+    "medicationAdministrations": "MedicationAdministration?patient={{context.patientId}}",
+    "procedures": "Procedure?patient={{context.patientId}}",
+}
+
+
+@dataclass(frozen=True)
+class CdsService:
+    id: str
+    hook: str
+    title: str
+    description: str
+    prefetch: Mapping[str, str] = field(default_factory=lambda: dict(PATIENT_PREFETCH))
+
+    def discovery(self) -> dict[str, Any]:
+        return {
+            "hook": self.hook,
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "prefetch": dict(self.prefetch),
+            "usageRequirements": (
+                "Prefetch every key (null when there is no data); her2kg does not query the FHIR server. "
+                "Calls must carry a JWT signed ES384 or RS384 by a client on the service's allow-list."
+            ),
+        }
+
+
+SERVICES: tuple[CdsService, ...] = (
+    CdsService(
+        id="her2kg-patient-view",
+        hook="patient-view",
+        title="her2kg: HER2-positive breast cancer regimens",
+        description=(
+            "Permitted and forbidden systemic regimens, with evidence grades, guideline sources and "
+            "reasons, for the patient's current decision point in HER2-positive breast cancer."
+        ),
+    ),
+    CdsService(
+        id="her2kg-order-sign",
+        hook="order-sign",
+        title="her2kg: check HER2-positive breast cancer orders",
+        description=(
+            "Checks draft medication orders against the her2kg knowledge base before signing: a "
+            "forbidden combination gives a critical card with a suggestion to remove the orders."
+        ),
+    ),
+)
+
+
+def service_by_id(service_id: str) -> CdsService | None:
+    return next((s for s in SERVICES if s.id == service_id), None)
+
+
+class HookRequestError(Exception):
+    """The hook request is malformed (HTTP 400)."""
+
+
+class PrefetchMissing(Exception):
+    """Prefetch keys are absent and her2kg cannot fetch them (HTTP 412)."""
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(
+            "the request lacks the prefetch key(s) " + ", ".join(keys) + "; her2kg does not query the FHIR "
+            "server, so send every prefetch key of the discovery document (null when there is no data)"
+        )
+        self.keys = keys
+
+
+@dataclass(frozen=True)
+class DraftOrder:
+    """A draft MedicationRequest of `context.draftOrders`."""
+
+    reference: str  # "MedicationRequest/<id>"
+    rxnorm: tuple[str, ...]
+    label: str
+
+
+@dataclass(frozen=True)
+class HookInput:
+    patient_id: str
+    bundle: dict[str, Any]
+    draft_orders: tuple[DraftOrder, ...] = ()
+
+
+def read_hook_request(service: CdsService, body: Any) -> HookInput:
+    """Validate a hook request and assemble the Bundle the importer reads."""
+    if not isinstance(body, dict):
+        raise HookRequestError("the request body must be a JSON object (a CDS Hooks request)")
+    if body.get("hook") != service.hook:
+        raise HookRequestError(f"the service {service.id} answers the hook {service.hook!r}, not {body.get('hook')!r}")
+    if not isinstance(body.get("hookInstance"), str) or not body["hookInstance"]:
+        raise HookRequestError("`hookInstance` (a UUID string) is required")
+    context = body.get("context")
+    if not isinstance(context, dict):
+        raise HookRequestError("`context` (an object) is required")
+    patient_id = context.get("patientId")
+    if not isinstance(patient_id, str) or not patient_id:
+        raise HookRequestError("`context.patientId` is required")
+    if "fhirAuthorization" in body and body.get("fhirAuthorization") is not None and not body.get("fhirServer"):
+        raise HookRequestError("`fhirServer` is required when `fhirAuthorization` is given")
+    drafts: list[dict[str, Any]] = []
+    if service.hook == "order-sign":
+        draft_bundle = context.get("draftOrders")
+        if not isinstance(draft_bundle, dict) or draft_bundle.get("resourceType") != "Bundle":
+            raise HookRequestError("`context.draftOrders` (a FHIR Bundle of the orders to sign) is required")
+        drafts = [r for r in _resources(draft_bundle) if r.get("resourceType") == "MedicationRequest"]
+    prefetch = body.get("prefetch")
+    if prefetch is None:
+        prefetch = {}
+    if not isinstance(prefetch, dict):
+        raise HookRequestError("`prefetch` must be an object")
+    missing = [key for key in service.prefetch if key not in prefetch]
+    if missing:
+        raise PrefetchMissing(missing)
+    patient = prefetch.get("patient")
+    if not isinstance(patient, dict) or patient.get("resourceType") != "Patient":
+        raise PrefetchMissing(["patient"])
+    if patient.get("id") not in (None, patient_id):
+        raise HookRequestError("the prefetched Patient is not the patient of `context.patientId`")
+    return _assemble(patient_id, patient, prefetch, service, drafts)
+
+
+def _assemble(
+    patient_id: str,
+    patient: dict[str, Any],
+    prefetch: Mapping[str, Any],
+    service: CdsService,
+    drafts: list[dict[str, Any]],
+) -> HookInput:
+    entries: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    draft_keys = {("MedicationRequest", str(d["id"])) for d in drafts if d.get("id")}
+
+    def add(resource: dict[str, Any]) -> None:
+        kind = resource.get("resourceType")
+        if not isinstance(kind, str) or kind in ("OperationOutcome", "Bundle"):
+            return
+        ident = resource.get("id")
+        if ident is not None:
+            key = (kind, str(ident))
+            if key in seen or key in draft_keys:
+                return
+            seen.add(key)
+        entries.append({"resource": resource})
+
+    add(patient)
+    for key in service.prefetch:
+        if key == "patient":
+            continue
+        value = prefetch.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise HookRequestError(f"prefetch `{key}` must be a FHIR Bundle (search result), a resource or null")
+        if value.get("resourceType") == "Bundle":
+            for resource in _resources(value):
+                add(resource)
+        else:
+            add(value)
+    orders: list[DraftOrder] = []
+    for index, resource in enumerate(drafts):
+        order = copy.deepcopy(resource)
+        if order.get("status") != "draft" and order.get("intent") != "proposal":
+            order["status"] = "draft"  # order-sign may include re-signed orders; they are what is proposed
+        order.setdefault("subject", {"reference": f"Patient/{patient_id}"})
+        ident = str(order.get("id") or f"draft-{index + 1}")
+        order["id"] = ident
+        entries.append({"resource": order})
+        orders.append(DraftOrder(reference=f"MedicationRequest/{ident}", rxnorm=_rxnorm(order), label=_label(order)))
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    return HookInput(patient_id=patient_id, bundle=bundle, draft_orders=tuple(orders))
+
+
+def _resources(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    entries = bundle.get("entry")
+    if not isinstance(entries, list):
+        return out
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        search = entry.get("search")
+        if isinstance(search, dict) and search.get("mode") == "outcome":
+            continue
+        resource = entry.get("resource")
+        if isinstance(resource, dict):
+            out.append(resource)
+    return out
+
+
+_RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+def _codings(order: Mapping[str, Any]) -> list[dict[str, Any]]:
+    concept = order.get("medicationCodeableConcept")
+    if not isinstance(concept, dict):
+        return []
+    codings = concept.get("coding")
+    return [c for c in codings if isinstance(c, dict)] if isinstance(codings, list) else []
+
+
+def _rxnorm(order: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(str(c.get("code")) for c in _codings(order) if c.get("system") == _RXNORM and c.get("code"))
+
+
+def _label(order: Mapping[str, Any]) -> str:
+    concept = order.get("medicationCodeableConcept")
+    if isinstance(concept, dict) and isinstance(concept.get("text"), str):
+        return concept["text"]
+    for coding in _codings(order):
+        if isinstance(coding.get("display"), str):
+            return coding["display"]
+    return "the medication"

@@ -1,0 +1,248 @@
+"""The SPARQL 1.1 Protocol at /sparql: query by GET or POST, update by POST (token only).
+
+- Query: `GET ?query=`, `POST` form-encoded (`query=`), `POST application/sparql-query`.
+- Update: `POST` form-encoded (`update=`) or `application/sparql-update`, with
+  `Authorization: Bearer <[sparql] update_token>`; 403 when updates are not enabled.
+- SELECT / ASK: `application/sparql-results+json` (default), `+xml`, `text/csv`,
+  `text/tab-separated-values`; CONSTRUCT / DESCRIBE: `text/turtle` (default),
+  `application/n-triples`, `application/ld+json`, `application/rdf+xml`; chosen by `Accept`.
+- No query: the service description (RDF), or the query page when the client asks for HTML.
+- Limits: the query runs in a worker process killed at the time limit (503); at most
+  `max_results` rows or triples are returned, and a cut result carries the headers
+  `X-Her2kg-Truncated: true` and `X-SPARQL-MaxRows: <limit>`; a body over `max_body_bytes`
+  gets 413.
+- Refused with 400: SERVICE, LOAD, FROM / FROM NAMED, USING, and the protocol's dataset
+  parameters (`default-graph-uri`, `named-graph-uri`, `using-graph-uri`, ...).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+
+from her2kg.server import negotiation
+from her2kg.server.config import SparqlSettings
+from her2kg.server.html_page import Page
+from her2kg.server.httputil import BodyTooLarge, media_type, read_body
+from her2kg.server.service_description import service_description
+from her2kg.server.sparql_guard import RefusedRequest, inspect_query, inspect_update
+from her2kg.server.sparql_pool import PoolBusy, QueryPool, QueryTimeout, WorkerFailed
+from her2kg.server.sparql_worker import Failure, NotAcceptable, QueryJob, QueryOutcome, UpdateJob, UpdateOutcome
+from her2kg.vocabulary import PREFIXES
+
+_DATASET_PARAMETERS = ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri")
+_FORM = "application/x-www-form-urlencoded"
+_QUERY = "application/sparql-query"
+_UPDATE = "application/sparql-update"
+
+
+@dataclass(frozen=True)
+class SparqlRequest:
+    """What a client asked for, once the protocol's variants are unified."""
+
+    query: str | None
+    update: str | None
+    parameters: Mapping[str, Sequence[str]]
+
+
+class ProtocolError(Exception):
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+class SparqlEndpoint:
+    """The /sparql handler; the worker pool is attached once the server has started."""
+
+    def __init__(self, settings: SparqlSettings, page: Page) -> None:
+        self.settings = settings
+        self.page = page
+        self.pool: QueryPool | None = None
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            parsed = await self._read(request)
+            if parsed.query is None and parsed.update is None:
+                return self._no_query(request)
+            if parsed.update is not None:
+                return await self._update(request, parsed.update)
+            return await self._query(request, parsed.query or "")
+        except ProtocolError as exc:
+            return _text(exc.status, exc.message, exc.headers)
+        except BodyTooLarge as exc:
+            return _text(413, str(exc))
+
+    # -- reading the request ---------------------------------------------------------------
+
+    async def _read(self, request: Request) -> SparqlRequest:
+        url_parameters = parse_qs(request.url.query, keep_blank_values=True)
+        if request.method == "GET":
+            if len(request.url.query) > self.settings.max_body_bytes:
+                raise ProtocolError(413, f"the query string is longer than {self.settings.max_body_bytes} bytes; POST the query")
+            if "update" in url_parameters:
+                raise ProtocolError(400, "a SPARQL Update must be sent with POST, not GET")
+            return _unify(url_parameters, None, None)
+        kind = media_type(request)
+        if kind not in (_FORM, _QUERY, _UPDATE):
+            raise ProtocolError(
+                415,
+                f"unsupported Content-Type {kind or '(none)'!r}; POST a query as {_QUERY} or {_FORM} "
+                f"(query=...), an update as {_UPDATE} or {_FORM} (update=...)",
+            )
+        body = await read_body(request, self.settings.max_body_bytes)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError(400, "the request body is not UTF-8 text") from None
+        if kind == _FORM:
+            form = parse_qs(text, keep_blank_values=True)
+            merged = {**url_parameters, **form}
+            return _unify(merged, None, None)
+        if kind == _QUERY:
+            return _unify(url_parameters, text, None)
+        return _unify(url_parameters, None, text)
+
+    def _no_query(self, request: Request) -> Response:
+        accept = request.headers.get("accept")
+        if negotiation.prefers_html(accept) and negotiation.choose(accept, (negotiation.HTML, *negotiation.GRAPH_TYPES)) == negotiation.HTML:
+            return HTMLResponse(
+                self.page.html,
+                headers={"Content-Security-Policy": self.page.content_security_policy, "Vary": "Accept",
+                         "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"},
+            )
+        chosen = negotiation.choose(accept, negotiation.GRAPH_TYPES)
+        if chosen is None:
+            raise ProtocolError(
+                406,
+                "without a query, /sparql returns its service description; accept one of "
+                + ", ".join(negotiation.GRAPH_TYPES) + " (or text/html for the query page)",
+            )
+        endpoint = str(request.url.replace(query="", fragment=""))
+        pool = self._pool()
+        body = service_description(endpoint, triples=pool.triples, updates=self.settings.updates_enabled, media_type=chosen)
+        return Response(body, media_type=chosen, headers={"Vary": "Accept"})
+
+    def _pool(self) -> QueryPool:
+        if self.pool is None:
+            raise ProtocolError(503, "the SPARQL workers are still starting; retry in a moment", {"Retry-After": "1"})
+        return self.pool
+
+    # -- query -----------------------------------------------------------------------------
+
+    async def _query(self, request: Request, text: str) -> Response:
+        try:
+            inspection = inspect_query(text)
+        except RefusedRequest as exc:
+            raise ProtocolError(400, str(exc)) from None
+        accept = request.headers.get("accept")
+        results_type = negotiation.choose(accept, negotiation.RESULT_TYPES)
+        graph_type = negotiation.choose(accept, negotiation.GRAPH_TYPES)
+        if inspection.form in ("SELECT", "ASK") and results_type is None:
+            raise ProtocolError(406, _not_acceptable("results"))
+        if inspection.form in ("CONSTRUCT", "DESCRIBE") and graph_type is None:
+            raise ProtocolError(406, _not_acceptable("graph"))
+        job = QueryJob(
+            text=text,
+            results_type=results_type,
+            graph_type=graph_type,
+            max_results=self.settings.max_results,
+            prefixes=tuple(PREFIXES.items()),
+        )
+        outcome = await self._run(lambda pool: pool.run(job))
+        if isinstance(outcome, NotAcceptable):
+            raise ProtocolError(406, _not_acceptable(outcome.kind))
+        if isinstance(outcome, Failure):
+            raise ProtocolError(400 if outcome.kind == "syntax" else 500, outcome.message)
+        if not isinstance(outcome, QueryOutcome):
+            raise ProtocolError(500, "the query worker gave an unexpected answer; see the server log")
+        headers = {"Vary": "Accept", "Cache-Control": "no-store"}
+        if outcome.truncated:
+            headers["X-Her2kg-Truncated"] = "true"
+            headers["X-SPARQL-MaxRows"] = str(self.settings.max_results)
+        content_type = outcome.media_type
+        if content_type.startswith("text/") or content_type.endswith("+xml") or content_type.endswith("+json") or content_type == "application/n-triples":
+            content_type += "; charset=utf-8"
+        return Response(outcome.body, headers={**headers, "Content-Type": content_type})
+
+    # -- update ----------------------------------------------------------------------------
+
+    async def _update(self, request: Request, text: str) -> Response:
+        token = self.settings.update_token
+        if not token:
+            raise ProtocolError(
+                403, "this endpoint is read-only; to allow SPARQL Update set [sparql] update_token in the server configuration"
+            )
+        given = request.headers.get("authorization", "")
+        scheme, _, credential = given.partition(" ")
+        if scheme.lower() != "bearer" or not credential.strip():
+            raise ProtocolError(
+                401, "SPARQL Update needs the header `Authorization: Bearer <update token>`",
+                {"WWW-Authenticate": 'Bearer realm="her2kg-sparql-update"'},
+            )
+        if not hmac.compare_digest(credential.strip().encode("utf-8"), token.encode("utf-8")):
+            raise ProtocolError(403, "the update token is not valid for this server")
+        try:
+            inspect_update(text)
+        except RefusedRequest as exc:
+            raise ProtocolError(400, str(exc)) from None
+        outcome = await self._run(lambda pool: pool.update(UpdateJob(text)))
+        if isinstance(outcome, Failure):
+            raise ProtocolError(400 if outcome.kind == "syntax" else 500, outcome.message)
+        if not isinstance(outcome, UpdateOutcome):
+            raise ProtocolError(500, "the query worker gave an unexpected answer; see the server log")
+        return Response(status_code=204)
+
+    async def _run(self, call):  # type: ignore[no-untyped-def]
+        pool = self._pool()
+        try:
+            return await anyio.to_thread.run_sync(call, pool)
+        except QueryTimeout:
+            raise ProtocolError(
+                503,
+                f"the request was stopped after the time limit of {pool.timeout:g} s; narrow the patterns "
+                "or add a LIMIT",
+                {"Retry-After": "1"},
+            ) from None
+        except PoolBusy as exc:
+            raise ProtocolError(503, str(exc), {"Retry-After": "1"}) from None
+        except WorkerFailed as exc:
+            raise ProtocolError(500, f"{exc}; it has been restarted, retry the request") from None
+
+
+def _unify(parameters: Mapping[str, Sequence[str]], query_body: str | None, update_body: str | None) -> SparqlRequest:
+    for name in _DATASET_PARAMETERS:
+        if name in parameters:
+            raise ProtocolError(
+                400,
+                f"the `{name}` parameter is not supported: this endpoint answers over its one default graph "
+                "(the knowledge base and the served patients); leave it out",
+            )
+    queries = list(parameters.get("query", ()))
+    updates = list(parameters.get("update", ()))
+    if query_body is not None:
+        queries.append(query_body)
+    if update_body is not None:
+        updates.append(update_body)
+    if len(queries) + len(updates) > 1:
+        raise ProtocolError(400, "send exactly one `query` or one `update` per request")
+    return SparqlRequest(
+        query=queries[0] if queries else None, update=updates[0] if updates else None, parameters=parameters
+    )
+
+
+def _not_acceptable(kind: str) -> str:
+    offered = negotiation.RESULT_TYPES if kind == "results" else negotiation.GRAPH_TYPES
+    what = "SELECT and ASK results" if kind == "results" else "CONSTRUCT and DESCRIBE graphs"
+    return f"{what} can be returned as {', '.join(offered)}; none of these is in your Accept header"
+
+
+def _text(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    return PlainTextResponse(message + "\n", status_code=status, headers=dict(headers or {}))

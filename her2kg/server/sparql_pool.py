@@ -1,0 +1,226 @@
+"""A fixed pool of SPARQL worker processes with a hard time limit per request.
+
+Each worker (`sparql_worker.worker_main`) is a separate process started with the `spawn`
+method (safe in a threaded server) and holds its own copy of the served triples. A request
+borrows an idle worker, sends the job and waits at most `timeout` seconds for the answer. If
+the answer is late the worker process is killed (SIGKILL), which stops the query for certain,
+and a fresh worker is started in the background from the same data.
+
+Updates (when enabled) borrow every worker: one runs the update and returns the new data, the
+others reload it, so all workers always answer over the same triples.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+
+from her2kg.server.sparql_worker import Failure, QueryJob, ReloadJob, UpdateJob, UpdateOutcome, worker_main
+
+log = logging.getLogger("her2kg.server")
+
+_START_TIMEOUT = 120.0
+
+
+class QueryTimeout(Exception):
+    """The request ran past the time limit; its worker was killed."""
+
+
+class PoolBusy(Exception):
+    """No worker became free within the time limit."""
+
+
+class WorkerFailed(Exception):
+    """A worker died or could not start."""
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+
+class QueryPool:
+    """`size` worker processes over the same data; thread-safe; `close()` stops them all."""
+
+    def __init__(self, data: bytes, *, size: int, timeout: float) -> None:
+        self._data = data
+        self._size = size
+        self._timeout = timeout
+        self._context = multiprocessing.get_context("spawn")
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._update_lock = threading.Lock()
+        self._closed = False
+        self._triples = 0
+        self.timeouts = 0
+        self.restarts = 0
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    @property
+    def triples(self) -> int:
+        """Number of quads the workers hold (as counted by the last worker started or updated)."""
+        return self._triples
+
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            return [w.pid for w in self._all if w.pid is not None]
+
+    def start(self) -> None:
+        """Start every worker and wait until each has loaded the data."""
+        workers = [self._spawn(self._data) for _ in range(self._size)]
+        for worker in workers:
+            self._idle.put(worker)
+
+    def run(self, job: QueryJob) -> object:
+        """Run a query job; returns the worker's outcome object."""
+        worker = self._borrow()
+        try:
+            outcome = self._ask(worker, job, self._timeout)
+        except BaseException:
+            self._replace(worker)
+            raise
+        self._idle.put(worker)
+        return outcome
+
+    def update(self, job: UpdateJob) -> object:
+        """Run an update on one worker and share the resulting data with every other worker."""
+        with self._update_lock:
+            deadline = time.monotonic() + max(self._timeout, 30.0)
+            held: list[_Worker] = []
+            try:
+                for _ in range(self._size):
+                    remaining = deadline - time.monotonic()
+                    try:
+                        held.append(self._idle.get(timeout=max(remaining, 0.01)))
+                    except queue.Empty:
+                        raise PoolBusy("the query workers stayed busy; retry the update") from None
+            except BaseException:
+                for worker in held:
+                    self._idle.put(worker)
+                raise
+            first, others = held[0], held[1:]
+            try:
+                outcome = self._ask(first, job, self._timeout)
+            except BaseException:
+                for worker in others:
+                    self._idle.put(worker)
+                self._replace(first)
+                raise
+            if isinstance(outcome, UpdateOutcome):
+                self._data = outcome.data
+                self._triples = outcome.triples
+                for worker in others:
+                    try:
+                        self._ask(worker, ReloadJob(outcome.data), _START_TIMEOUT)
+                    except BaseException:
+                        self._replace(worker)
+                        continue
+                    self._idle.put(worker)
+                outcome = UpdateOutcome(data=b"", triples=outcome.triples)
+            else:
+                for worker in others:
+                    self._idle.put(worker)
+            self._idle.put(first)
+            return outcome
+
+    def close(self) -> None:
+        """Stop every worker (politely, then by force)."""
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
+            try:
+                worker.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for worker in workers:
+            worker.process.join(timeout=1.0)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(timeout=5.0)
+            worker.conn.close()
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _borrow(self) -> _Worker:
+        try:
+            return self._idle.get(timeout=self._timeout)
+        except queue.Empty:
+            raise PoolBusy(
+                f"all {self._size} query workers stayed busy for {self._timeout:g} s; retry later "
+                "or raise [sparql] workers"
+            ) from None
+
+    def _ask(self, worker: _Worker, job: object, timeout: float) -> object:
+        try:
+            worker.conn.send(job)
+            if not worker.conn.poll(timeout):
+                self.timeouts += 1
+                raise QueryTimeout(f"the request ran longer than the limit of {timeout:g} s")
+            outcome = worker.conn.recv()
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            raise WorkerFailed(f"a query worker stopped unexpectedly ({type(exc).__name__})") from exc
+        if isinstance(outcome, Failure) and outcome.kind == "internal":
+            log.warning("SPARQL worker reported an internal error")
+        return outcome
+
+    def _spawn(self, data: bytes) -> _Worker:
+        parent, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(target=worker_main, args=(child, data), name="her2kg-sparql", daemon=True)
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        if not parent.poll(_START_TIMEOUT):
+            self._kill(worker)
+            raise WorkerFailed("a query worker did not start in time")
+        try:
+            ready, triples = parent.recv()
+        except (EOFError, OSError) as exc:
+            self._kill(worker)
+            raise WorkerFailed("a query worker could not load the data") from exc
+        self._triples = int(triples)
+        with self._lock:
+            if self._closed:
+                self._kill(worker)
+                raise WorkerFailed("the server is shutting down")
+            self._all.add(worker)
+        return worker
+
+    def _kill(self, worker: _Worker) -> None:
+        with self._lock:
+            self._all.discard(worker)
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(timeout=10.0)
+        worker.conn.close()
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill a worker now and start its replacement in the background."""
+        self._kill(worker)
+        self.restarts += 1
+        data = self._data
+
+        def start_replacement() -> None:
+            try:
+                self._idle.put(self._spawn(data))
+            except WorkerFailed:
+                log.error("could not restart a SPARQL worker; the pool has one worker fewer")
+
+        if not self._closed:
+            threading.Thread(target=start_replacement, name="her2kg-sparql-restart", daemon=True).start()

@@ -1,0 +1,126 @@
+"""`validate_knowledge_base`: run the checks on ontology/ and shapes/, in order, each timed.
+
+syntax -> imports -> shacl -> owl -> qc -> format. When a file does not parse, only the syntax
+and imports checks run: the others would report the gaps the broken file leaves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from her2kg.validation.layout import Layout, layout
+from her2kg.validation.loading import LoadedFile, load_turtle_files, merge
+from her2kg.validation.locate import Locator
+from her2kg.validation.model import Check, CheckResult, Finding, KnowledgeBaseVersion, ValidationReport
+from her2kg.vocabulary import ONTOLOGY_IRI, PREFIXES
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+
+KNOWLEDGE_SHAPES = "knowledge.ttl"
+T = TypeVar("T")
+
+
+def validate_knowledge_base(*, owl: bool = True, root: Path | None = None) -> ValidationReport:
+    """Check the knowledge base (or a copy of it under `root`); see the module docstring."""
+    where = layout(root)
+    checks: list[CheckResult] = []
+
+    loaded, seconds = _timed(lambda: load_turtle_files(where.turtle_files(), where.display))
+    checks.append(CheckResult.of(Check.SYNTAX, seconds, loaded.findings))
+    by_path = {f.path: f for f in loaded.files}
+    ontology = [by_path[p] for p in where.ontology_files() if p in by_path]
+    version = read_version(by_path.get(where.header))
+
+    imports, seconds = _timed(
+        lambda: _check_imports(where, list(loaded.files)),
+    )
+    checks.append(CheckResult.of(Check.IMPORTS, seconds, imports))
+
+    later = [Check.SHACL, *([Check.OWL] if owl else []), Check.QC, Check.FORMAT]
+    if loaded.findings:
+        return ValidationReport(
+            checks=tuple(checks),
+            knowledge_base=version,
+            skipped=tuple(str(c) for c in later),
+            skipped_reason="fix the syntax errors first",
+        )
+
+    locator = Locator((f.display, f.text) for f in ontology)
+    graph, merge_seconds = _timed(lambda: merge(ontology))
+
+    shacl, seconds = _timed(lambda: _check_shacl(where, graph, locator))
+    checks.append(CheckResult.of(Check.SHACL, seconds + merge_seconds, shacl))
+
+    if owl:
+        from her2kg.validation.owl_check import check_owl
+
+        found, seconds = _timed(lambda: check_owl(graph, locator.find))
+        checks.append(CheckResult.of(Check.OWL, seconds, found))
+
+    qc, seconds = _timed(lambda: _check_qc(where, ontology, locator))
+    checks.append(CheckResult.of(Check.QC, seconds, qc))
+
+    formatting, seconds = _timed(lambda: _check_format(loaded.files))
+    checks.append(CheckResult.of(Check.FORMAT, seconds, formatting))
+    return ValidationReport(checks=tuple(checks), knowledge_base=version)
+
+
+def _check_imports(where: Layout, files: list[LoadedFile]) -> tuple[Finding, ...]:
+    from her2kg.validation.imports import check_imports
+
+    modules = where.ontology_files()[1:]
+    return check_imports(where.header, modules, files, where.display(where.header))
+
+
+def _check_shacl(where: Layout, graph: Graph, locator: Locator) -> tuple[Finding, ...]:
+    from her2kg.turtle_format import TurtleSyntaxError, parse_turtle
+    from her2kg.validation.model import Severity
+    from her2kg.validation.shacl import run_shapes
+
+    shapes_path = where.shapes_dir / KNOWLEDGE_SHAPES
+    shown = where.display(shapes_path)
+    try:
+        shapes = parse_turtle(shapes_path.read_text(encoding="utf-8"), source=shown).graph
+    except (OSError, TurtleSyntaxError) as exc:
+        return (Finding(str(Check.SHACL), Severity.ERROR, shown, 0, "", f"cannot read the knowledge-base shapes: {exc}"),)
+    return run_shapes(graph, shapes, locator.find)
+
+
+def _check_qc(where: Layout, ontology: list[LoadedFile], locator: Locator) -> tuple[Finding, ...]:
+    from her2kg.validation.qc import knowledge_store, qc_files, run_qc
+
+    store = knowledge_store([f.text for f in ontology])
+    return run_qc(store, qc_files(where.qc_dir), locator.find, where.display)
+
+
+def _check_format(files: tuple[LoadedFile, ...]) -> tuple[Finding, ...]:
+    from her2kg.validation.formatting import check_format
+
+    return check_format(files)
+
+
+def read_version(header: LoadedFile | None) -> KnowledgeBaseVersion | None:
+    if header is None:
+        return None
+    from rdflib import URIRef
+
+    graph = header.parsed.graph
+    subject = URIRef(ONTOLOGY_IRI)
+    owl = PREFIXES["owl"]
+    version = graph.value(subject, URIRef(owl + "versionInfo"))
+    version_iri = graph.value(subject, URIRef(owl + "versionIRI"))
+    return KnowledgeBaseVersion(
+        iri=ONTOLOGY_IRI,
+        version=str(version) if version is not None else "",
+        version_iri=str(version_iri) if version_iri is not None else "",
+    )
+
+
+def _timed(work: Callable[[], T]) -> tuple[T, float]:
+    started = time.perf_counter()
+    result = work()
+    return result, time.perf_counter() - started

@@ -1,0 +1,64 @@
+"""Name terms as CURIEs and find the file and line where a term is described."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from her2kg.vocabulary import PREFIXES
+
+SHAPES_BASE = "https://w3id.org/her2kg/shapes/"
+_CURIE_PREFIXES = sorted({**PREFIXES, "shape": SHAPES_BASE}.items(), key=lambda kv: -len(kv[1]))
+_LOCAL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
+_SUBJECT_START = re.compile(r"^(<[^>\s]*>|[A-Za-z][\w.\-]*:[\w.\-]*|:[\w.\-]*)\s")
+_PREFIX_LINE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([\w.\-]*):\s*<([^>]*)>", re.IGNORECASE)
+
+
+def curie(iri: str) -> str:
+    """`https://w3id.org/her2kg/Drug` -> `h:Drug`; IRIs outside the known prefixes stay `<...>`."""
+    for prefix, namespace in _CURIE_PREFIXES:
+        if iri.startswith(namespace):
+            local = iri[len(namespace) :]
+            if _LOCAL.fullmatch(local):
+                return f"{prefix}:{local}"
+    return f"<{iri}>"
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+
+
+class Locator:
+    """Where each subject IRI is first described, from the text of the files (read once)."""
+
+    def __init__(self, sources: Iterable[tuple[str, str]]) -> None:
+        places: dict[str, Location] = {}
+        for display, text in sources:
+            for iri, line in _subject_lines(text):
+                places.setdefault(iri, Location(display, line))
+        self._places: Mapping[str, Location] = places
+
+    def find(self, iri: str) -> Location:
+        return self._places.get(iri, Location("", 0))
+
+
+def _subject_lines(text: str) -> Iterable[tuple[str, int]]:
+    prefixes: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        declared = _PREFIX_LINE.match(line)
+        if declared:
+            prefixes[declared.group(1)] = declared.group(2)
+            continue
+        match = _SUBJECT_START.match(line)
+        if not match:
+            continue
+        token = match.group(1)
+        if token.startswith("<"):
+            yield token[1:-1], number
+            continue
+        prefix, _, local = token.partition(":")
+        if prefix in prefixes:
+            yield prefixes[prefix] + local, number

@@ -1,0 +1,91 @@
+"""Competency questions: every queries/cq/*.rq is run on the knowledge base and its rows are
+compared with the expected answer in the .tsv file of the same name.
+
+A .tsv holds the variable names on its first line and then one row per answer, tab-separated;
+IRIs under https://w3id.org/her2kg/ are written as h: CURIEs, literals by their lexical form and
+unbound variables as empty cells.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from her2kg.knowledge import knowledge_ntriples
+from her2kg.resources import queries_dir
+from her2kg.stores.embedded import EmbeddedStore
+from her2kg.vocabulary import BASE
+
+CQ_DIR = queries_dir() / "cq"
+CQ_FILES = sorted(CQ_DIR.glob("*.rq"))
+HEADER_KEYS = ("id", "question", "kind", "source")
+_HEADER_LINE = re.compile(r"^#\s*([a-z]+):\s*(.+)$")
+
+
+@cache
+def knowledge_store() -> EmbeddedStore:
+    store = EmbeddedStore()
+    store.load_ntriples(knowledge_ntriples())
+    return store
+
+
+def cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return "h:" + term.value[len(BASE) :] if term.value.startswith(BASE) else term.value
+    return term.value
+
+
+def run_cq(path: Path) -> tuple[list[str], set[tuple[str, ...]]]:
+    solutions = knowledge_store().native.query(path.read_text(encoding="utf-8"))
+    names = [v.value for v in solutions.variables]
+    rows = {tuple(cell(solution[name]) for name in names) for solution in solutions}
+    return names, rows
+
+
+def read_expected(path: Path) -> tuple[list[str], set[tuple[str, ...]]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    names = lines[0].split("\t")
+    rows = {tuple(line.split("\t")) for line in lines[1:] if line.strip()}
+    return names, rows
+
+
+def read_header(path: Path) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = _HEADER_LINE.match(line)
+        if not match:
+            break
+        fields[match.group(1)] = match.group(2).strip()
+    return fields
+
+
+def test_there_are_at_least_fifteen_competency_questions() -> None:
+    assert len(CQ_FILES) >= 15
+
+
+@pytest.mark.parametrize("path", CQ_FILES, ids=lambda p: p.stem)
+def test_competency_question_header(path: Path) -> None:
+    header = read_header(path)
+    assert tuple(header) == HEADER_KEYS, f"{path.name}: header keys {tuple(header)}"
+    assert header["id"] == path.stem
+    assert header["kind"] == "report"
+    assert header["source"] == "her2kg knowledge base"
+    assert re.match(r"^\d{2}-[a-z0-9-]+$", path.stem)
+
+
+@pytest.mark.parametrize("path", CQ_FILES, ids=lambda p: p.stem)
+def test_competency_question_answer(path: Path) -> None:
+    expected_path = path.with_suffix(".tsv")
+    assert expected_path.is_file(), f"{path.name} has no expected answer {expected_path.name}"
+    expected_names, expected_rows = read_expected(expected_path)
+    names, rows = run_cq(path)
+    assert names == expected_names
+    missing = sorted(expected_rows - rows)
+    unexpected = sorted(rows - expected_rows)
+    assert not missing and not unexpected, f"{path.stem}: missing {missing}, unexpected {unexpected}"
