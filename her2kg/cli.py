@@ -54,7 +54,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[args.command][0])
-    return int(module.run(args))
+    try:
+        return int(module.run(args))
+    except KeyboardInterrupt:
+        print("her2kg: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a defect: say so in one line instead of a traceback
+        print(
+            f"her2kg {args.command}: internal error ({type(exc).__name__}: {exc}); "
+            "please report it with the command and input that caused it",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ def recommend_files(
             inputs.append(read_patient_file(path))
         except InputError as exc:
             inputs.append(_Unreadable(path, Notice("error", "unreadable-input", exc.message, "file")))
+        except Exception as exc:  # never let one input crash the run: report it as unreadable
+            inputs.append(_Unreadable(path, Notice("error", "unreadable-input", f"could not read the input: {exc}", "file")))
     return _reason(inputs, as_of=as_of, unavailable=unavailable, store=store)
 
 
@@ -64,6 +66,8 @@ def recommend_texts(
             inputs.append(read_patient_document(name, kind, text.encode("utf-8")))
         except InputError as exc:
             inputs.append(_Unreadable(name, Notice("error", "unreadable-input", exc.message, "body")))
+        except Exception as exc:  # never let one input crash the run: report it as unreadable
+            inputs.append(_Unreadable(name, Notice("error", "unreadable-input", f"could not read the input: {exc}", "body")))
     return _reason(inputs, as_of=as_of, unavailable=unavailable, store=store)
 
 

@@ -6,8 +6,9 @@ alike, so that a diff shows only what changed in meaning:
 - `@prefix` lines sorted by prefix name. Only the prefixes the output uses are declared, drawn
   from `her2kg.vocabulary.PREFIXES` and then from the prefixes the file itself declares; every
   other IRI is written in full.
-- Subjects: the `owl:Ontology` first (its IRI always written in full), then the named subjects sorted by how they are written
-  (CURIE or `<IRI>`), then unreferenced blank-node subjects (`[] ...`) sorted by their text.
+- Subjects: the `owl:Ontology` first (its IRI always written in full), then the named subjects
+  sorted by how they are written (CURIE or `<IRI>`), then unreferenced blank-node subjects
+  (`[] ...`) sorted by their text.
 - Within a subject: `rdf:type` first (as `a`), then the predicates sorted by CURIE; the objects of
   one predicate sorted IRIs first, then literals, then blank nodes, each group by its text, one
   object per line when there are several.
@@ -165,7 +166,9 @@ class _Writer:
         self._references = references
         self._labels = self._blank_labels()
         self._ontologies = frozenset(
-            str(s) for s, objs in self._by_subject.items() if any(str(t) == _OWL_ONTOLOGY for t in objs.get(_RDF_TYPE, []))
+            str(s)
+            for s, objs in self._by_subject.items()
+            if any(str(t) == _OWL_ONTOLOGY for t in objs.get(_RDF_TYPE, []))
         )
 
     # --- blank nodes ----------------------------------------------------------------------
@@ -178,9 +181,7 @@ class _Writer:
             if isinstance(node, BNode) and self._references.get(node, 0) == 1:
                 inline_ok.add(node)
         labelled = {
-            node
-            for node in self._all_blank_nodes()
-            if node not in inline_ok and self._references.get(node, 0) > 1
+            node for node in self._all_blank_nodes() if node not in inline_ok and self._references.get(node, 0) > 1
         }
         labelled |= self._cyclic(inline_ok)
         return _signature_labels(self._graph, labelled) if labelled else {}
@@ -211,7 +212,9 @@ class _Writer:
                 if node in seen:
                     continue
                 seen.add(node)
-                stack.extend(o for objs in self._by_subject.get(node, {}).values() for o in objs if isinstance(o, BNode))
+                stack.extend(
+                    o for objs in self._by_subject.get(node, {}).values() for o in objs if isinstance(o, BNode)
+                )
         return cyclic
 
     def _inline(self, node: Node) -> bool:
@@ -297,7 +300,9 @@ class _Writer:
         for predicate in predicates:
             verb = "a" if predicate == _RDF_TYPE else self._iri(predicate)
             objects = [self._term(o, depth + 1) for o in props[predicate]]
-            ordered = sorted(zip(props[predicate], objects), key=lambda pair: (_kind_rank(pair[0]), pair[1]))
+            ordered = sorted(
+                zip(props[predicate], objects, strict=True), key=lambda pair: (_kind_rank(pair[0]), pair[1])
+            )
             joined = (",\n" + indent + _INDENT).join(text for _, text in ordered)
             parts.append(f"{verb} {joined}")
         return (" ;\n" + indent).join(parts)
@@ -358,7 +363,9 @@ def _signature_labels(graph: Graph, nodes: set[Node]) -> dict[Node, str]:
     signatures: dict[Node, str] = {}
     for node in nodes:
         own = sorted(f"{p} {'_' if isinstance(o, BNode) else o.n3()}" for _, p, o in graph.triples((node, None, None)))
-        incoming = sorted(f"{s.n3() if not isinstance(s, BNode) else '_'} {p}" for s, p, _ in graph.triples((None, None, node)))
+        incoming = sorted(
+            f"{s.n3() if not isinstance(s, BNode) else '_'} {p}" for s, p, _ in graph.triples((None, None, node))
+        )
         signatures[node] = "|".join(own) + "||" + "|".join(incoming)
     ordered = sorted(nodes, key=lambda n: signatures[n])
     return {node: f"_:b{i}" for i, node in enumerate(ordered)}

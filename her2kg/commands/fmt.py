@@ -15,6 +15,10 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "The canonical form sorts prefixes, subjects, predicates and objects and writes blank nodes "
+        "inline; comments are not kept (use rdfs:comment or skos:definition instead)."
+    )
     parser.add_argument(
         "files",
         nargs="*",

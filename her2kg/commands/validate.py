@@ -13,9 +13,17 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("patients", nargs="*", type=Path, metavar="PATIENT.ttl", help="patient files to check (default: check the knowledge base)")
+    parser.add_argument(
+        "patients",
+        nargs="*",
+        type=Path,
+        metavar="PATIENT.ttl",
+        help="patient files to check (default: check the knowledge base)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    parser.add_argument("--no-owl", action="store_true", help="skip the OWL reasoner check (it needs Java and takes seconds)")
+    parser.add_argument(
+        "--no-owl", action="store_true", help="skip the OWL reasoner check (it needs Java and takes seconds)"
+    )
     parser.add_argument(
         "--root",
         type=Path,

@@ -72,7 +72,6 @@ class CdsHooksSettings:
     audience: str | None = None  # base URL the clients call, e.g. https://cds.example.org
     clock_skew_seconds: int = 60
     max_token_lifetime_seconds: int = 3600
-    as_of: date | None = None  # evaluate as of this date instead of today (replaying records)
 
 
 @dataclass(frozen=True)
@@ -87,6 +86,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 7878
     patients_dir: Path | None = None
+    as_of: date | None = None  # evaluate as of this date instead of today (replaying records)
     sparql: SparqlSettings = field(default_factory=SparqlSettings)
     recommend: RecommendSettings = field(default_factory=RecommendSettings)
     cors: CorsSettings = field(default_factory=CorsSettings)
@@ -94,7 +94,12 @@ class ServerConfig:
     feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
 
     def with_overrides(
-        self, *, host: str | None = None, port: int | None = None, patients_dir: Path | None = None
+        self,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        patients_dir: Path | None = None,
+        as_of: date | None = None,
     ) -> ServerConfig:
         """Return a copy with the command-line options applied over the file's values."""
         return replace(
@@ -102,6 +107,7 @@ class ServerConfig:
             host=self.host if host is None else host,
             port=self.port if port is None else port,
             patients_dir=self.patients_dir if patients_dir is None else patients_dir,
+            as_of=self.as_of if as_of is None else as_of,
         )
 
 
@@ -126,7 +132,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base_dir: Path, origin: str =
     reader = _Reader(origin)
     reader.known(raw, "", _SECTIONS)
     server = reader.table(raw, "server")
-    reader.known(server, "server", ("host", "port", "patients"))
+    reader.known(server, "server", ("host", "port", "patients", "as_of"))
     sparql = reader.table(raw, "sparql")
     reader.known(sparql, "sparql", ("timeout_seconds", "max_results", "max_body_bytes", "update_token", "workers"))
     recommend = reader.table(raw, "recommend")
@@ -135,7 +141,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base_dir: Path, origin: str =
     reader.known(cors, "cors", ("allow_origins",))
     cds = reader.table(raw, "cdshooks")
     reader.known(
-        cds, "cdshooks", ("issuers", "audience", "clock_skew_seconds", "max_token_lifetime_seconds", "as_of")
+        cds, "cdshooks", ("issuers", "audience", "clock_skew_seconds", "max_token_lifetime_seconds")
     )
     feedback = reader.table(raw, "feedback")
     reader.known(feedback, "feedback", ("file",))
@@ -143,11 +149,12 @@ def config_from_mapping(raw: Mapping[str, Any], *, base_dir: Path, origin: str =
     patients = reader.string(server, "server", "patients", None)
     token = reader.string(sparql, "sparql", "update_token", None)
     feedback_file = reader.string(feedback, "feedback", "file", None)
-    as_of = reader.date(cds.get("as_of"), "cdshooks.as_of")
+    as_of = reader.date(server.get("as_of"), "server.as_of")
     return ServerConfig(
         host=reader.string(server, "server", "host", "127.0.0.1") or "127.0.0.1",
         port=reader.integer(server, "server", "port", 7878, minimum=0, maximum=65535),
         patients_dir=_resolve(base_dir, patients) if patients else None,
+        as_of=as_of,
         sparql=SparqlSettings(
             timeout_seconds=reader.number(sparql, "sparql", "timeout_seconds", 10.0, minimum=0.1),
             max_results=reader.integer(sparql, "sparql", "max_results", 10_000, minimum=1),
@@ -167,7 +174,6 @@ def config_from_mapping(raw: Mapping[str, Any], *, base_dir: Path, origin: str =
             max_token_lifetime_seconds=reader.integer(
                 cds, "cdshooks", "max_token_lifetime_seconds", 3600, minimum=1, maximum=86_400
             ),
-            as_of=as_of,
         ),
         feedback=FeedbackSettings(file=_resolve(base_dir, feedback_file) if feedback_file else None),
     )

@@ -29,7 +29,7 @@ def check_format(files: Sequence[LoadedFile]) -> tuple[Finding, ...]:
 
 
 def _first_difference(text: str, canonical: str) -> int:
-    for number, (a, b) in enumerate(zip(text.splitlines(), canonical.splitlines()), start=1):
+    for number, (a, b) in enumerate(zip(text.splitlines(), canonical.splitlines(), strict=False), start=1):
         if a != b:
             return number
     return min(len(text.splitlines()), len(canonical.splitlines())) + 1

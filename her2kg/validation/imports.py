@@ -22,7 +22,9 @@ def module_iri(path: Path) -> str:
     return MODULE_BASE + path.stem
 
 
-def check_imports(header: Path, modules: Sequence[Path], files: Sequence[LoadedFile], display: str) -> tuple[Finding, ...]:
+def check_imports(
+    header: Path, modules: Sequence[Path], files: Sequence[LoadedFile], display: str
+) -> tuple[Finding, ...]:
     """Compare the header's owl:imports with the module files; `display` names the header."""
     from rdflib import RDF, URIRef
 
@@ -35,7 +37,9 @@ def check_imports(header: Path, modules: Sequence[Path], files: Sequence[LoadedF
     imports_predicate = URIRef(_OWL + "imports")
     ontology_class = URIRef(_OWL + "Ontology")
     if (URIRef(ONTOLOGY_IRI), RDF.type, ontology_class) not in graph:
-        findings.append(_finding(display, 1, ONTOLOGY_IRI, f"the header does not declare <{ONTOLOGY_IRI}> a owl:Ontology"))
+        findings.append(
+            _finding(display, 1, ONTOLOGY_IRI, f"the header does not declare <{ONTOLOGY_IRI}> a owl:Ontology")
+        )
     imported = [str(o) for o in graph.objects(URIRef(ONTOLOGY_IRI), imports_predicate)]
     imported_lines = _import_lines(header_file.text)
     expected = {module_iri(path): path for path in modules}
@@ -52,11 +56,18 @@ def check_imports(header: Path, modules: Sequence[Path], files: Sequence[LoadedF
             )
     for iri, count in sorted(_textual_counts(header_file.text, expected).items()):
         if count > 1:
-            findings.append(_finding(display, imported_lines.get(iri, 0), iri, f"imports <{iri}> {count} times; keep one"))
+            findings.append(
+                _finding(display, imported_lines.get(iri, 0), iri, f"imports <{iri}> {count} times; keep one")
+            )
     for iri, path in sorted(expected.items()):
         if iri not in imported:
             findings.append(
-                _finding(display, 0, iri, f"does not import the module file {path.name}; add `owl:imports <{iri}>` to the header")
+                _finding(
+                    display,
+                    0,
+                    iri,
+                    f"does not import the module file {path.name}; add `owl:imports <{iri}>` to the header",
+                )
             )
     seen: dict[str, str] = {}
     for path in modules:
@@ -78,11 +89,23 @@ def check_imports(header: Path, modules: Sequence[Path], files: Sequence[LoadedF
         for other in loaded.parsed.graph.objects(None, imports_predicate):
             if str(other) not in expected:
                 findings.append(
-                    _finding(loaded.display, 0, str(other), f"imports <{other}>, which has no local module file; remove the import")
+                    _finding(
+                        loaded.display,
+                        0,
+                        str(other),
+                        f"imports <{other}>, which has no local module file; remove the import",
+                    )
                 )
         for d in declared:
             if d in seen and seen[d] != loaded.display:
-                findings.append(_finding(loaded.display, 0, d, f"<{d}> is also declared in {seen[d]}; each module IRI belongs to one file"))
+                findings.append(
+                    _finding(
+                        loaded.display,
+                        0,
+                        d,
+                        f"<{d}> is also declared in {seen[d]}; each module IRI belongs to one file",
+                    )
+                )
             seen.setdefault(d, loaded.display)
     return tuple(findings)
 
@@ -103,4 +126,11 @@ def _textual_counts(text: str, expected: dict[str, Path]) -> dict[str, int]:
 
 
 def _finding(file: str, line: int, iri: str, message: str) -> Finding:
-    return Finding(check=str(Check.IMPORTS), severity=Severity.ERROR, file=file, line=line, term=curie(iri) if iri else "", message=message)
+    return Finding(
+        check=str(Check.IMPORTS),
+        severity=Severity.ERROR,
+        file=file,
+        line=line,
+        term=curie(iri) if iri else "",
+        message=message,
+    )

@@ -77,17 +77,47 @@ def _check_imports(where: Layout, files: list[LoadedFile]) -> tuple[Finding, ...
 
 
 def _check_shacl(where: Layout, graph: Graph, locator: Locator) -> tuple[Finding, ...]:
+    """The knowledge shapes over the merged graph, and every shapes file's her2kg terms declared."""
     from her2kg.turtle_format import TurtleSyntaxError, parse_turtle
+    from her2kg.validation.locate import SHAPES_BASE, curie
     from her2kg.validation.model import Severity
-    from her2kg.validation.shacl import run_shapes
+    from her2kg.validation.shacl import run_shapes, undeclared_terms
+    from her2kg.vocabulary import BASE, PATIENT_BASE, RULE_BASE
 
-    shapes_path = where.shapes_dir / KNOWLEDGE_SHAPES
-    shown = where.display(shapes_path)
-    try:
-        shapes = parse_turtle(shapes_path.read_text(encoding="utf-8"), source=shown).graph
-    except (OSError, TurtleSyntaxError) as exc:
-        return (Finding(str(Check.SHACL), Severity.ERROR, shown, 0, "", f"cannot read the knowledge-base shapes: {exc}"),)
-    return run_shapes(graph, shapes, locator.find)
+    findings: list[Finding] = []
+    knowledge_shapes: Graph | None = None
+    for path in where.shape_files():
+        shown = where.display(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+            shapes = parse_turtle(text, source=shown).graph
+        except (OSError, TurtleSyntaxError) as exc:
+            findings.append(Finding(str(Check.SHACL), Severity.ERROR, shown, 0, "", f"cannot read the shapes: {exc}"))
+            continue
+        if path.name == KNOWLEDGE_SHAPES:
+            knowledge_shapes = shapes
+        for iri in undeclared_terms(shapes, graph, BASE, (SHAPES_BASE, PATIENT_BASE, RULE_BASE)):
+            line = next((n for n, row in enumerate(text.splitlines(), 1) if curie(iri) in row or iri in row), 0)
+            findings.append(
+                Finding(
+                    str(Check.SHACL),
+                    Severity.ERROR,
+                    shown,
+                    line,
+                    curie(iri),
+                    "the shapes name a her2kg term that the knowledge base does not declare; "
+                    "fix the spelling or declare the term",
+                )
+            )
+    if knowledge_shapes is None:
+        shown = where.display(where.shapes_dir / KNOWLEDGE_SHAPES)
+        findings.append(
+            Finding(
+                str(Check.SHACL), Severity.ERROR, shown, 0, "", f"{shown} is missing; restore it from the repository"
+            )
+        )
+        return tuple(findings)
+    return tuple(findings) + run_shapes(graph, knowledge_shapes, locator.find)
 
 
 def _check_qc(where: Layout, ontology: list[LoadedFile], locator: Locator) -> tuple[Finding, ...]:

@@ -48,16 +48,17 @@ class OwlOutcome:
 
 def java_executable() -> str | None:
     """The Java command owlready2 will run, if it is installed."""
-    import owlready2
+    import owlready2  # type: ignore[import-untyped, unused-ignore]
 
-    return shutil.which(owlready2.JAVA_EXE)
+    command: str = owlready2.JAVA_EXE
+    return shutil.which(command)
 
 
 def reason(graph: Graph, *, java: Callable[[], str | None] = java_executable) -> OwlOutcome:
     """Classify a copy of `graph` with HermiT; report consistency and unsatisfiable classes."""
     if java() is None:
         raise JavaMissingError(f"HermiT needs Java, which is not installed: {JAVA_HINT}")
-    import owlready2
+    import owlready2  # type: ignore[import-untyped, unused-ignore]
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="her2kg-owl-") as folder:
@@ -67,7 +68,9 @@ def reason(graph: Graph, *, java: Callable[[], str | None] = java_executable) ->
         try:
             world.get_ontology(copy.as_uri()).load()
             try:
-                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0, ignore_unsupported_datatypes=True)
+                owlready2.sync_reasoner_hermit(
+                    world, infer_property_values=False, debug=0, ignore_unsupported_datatypes=True
+                )
             except owlready2.OwlReadyInconsistentOntologyError:
                 return OwlOutcome(consistent=False, unsatisfiable=(), seconds=time.perf_counter() - started)
             nothing = _OWL + "Nothing"
@@ -77,9 +80,11 @@ def reason(graph: Graph, *, java: Callable[[], str | None] = java_executable) ->
     return OwlOutcome(consistent=True, unsatisfiable=unsatisfiable, seconds=time.perf_counter() - started)
 
 
-def check_owl(graph: Graph, locate: Callable[[str], Location], *, java: Callable[[], str | None] = java_executable) -> tuple[Finding, ...]:
+def check_owl(
+    graph: Graph, locate: Callable[[str], Location], *, java: Callable[[], str | None] = java_executable
+) -> tuple[Finding, ...]:
     """Findings for an inconsistent knowledge base and for each unsatisfiable class."""
-    import owlready2
+    import owlready2  # type: ignore[import-untyped, unused-ignore]
 
     try:
         outcome = reason(graph, java=java)
@@ -87,7 +92,9 @@ def check_owl(graph: Graph, locate: Callable[[str], Location], *, java: Callable
         return (_finding(Location("", 0), "", str(exc)),)
     except owlready2.OwlReadyJavaError as exc:
         detail = " ".join(str(exc).split())[:400]
-        return (_finding(Location("", 0), "", f"HermiT failed: {detail}; check the Java installation or run with --no-owl"),)
+        return (
+            _finding(Location("", 0), "", f"HermiT failed: {detail}; check the Java installation or run with --no-owl"),
+        )
     if not outcome.consistent:
         findings = [
             _finding(
@@ -148,9 +155,9 @@ def disjoint_memberships(graph: Graph) -> list[tuple[str, str, str]]:
         for cls in graph.objects(individual, RDF.type):
             if isinstance(cls, URIRef):
                 types |= ancestors(cls)
-        for a, b in sorted(pairs):
-            if a in types and b in types:
-                found.append((str(individual), a, b))
+        for first, second in sorted(pairs):
+            if first in types and second in types:
+                found.append((str(individual), first, second))
     return found
 
 
@@ -166,4 +173,6 @@ def _ntriples_without_imports(graph: Graph) -> bytes:
 
 
 def _finding(where: Location, term: str, message: str) -> Finding:
-    return Finding(check=str(Check.OWL), severity=Severity.ERROR, file=where.file, line=where.line, term=term, message=message)
+    return Finding(
+        check=str(Check.OWL), severity=Severity.ERROR, file=where.file, line=where.line, term=term, message=message
+    )

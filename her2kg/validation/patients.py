@@ -41,13 +41,22 @@ def validate_patient_files(paths: Iterable[Path], *, root: Path | None = None) -
             Finding(f.check, f.severity, f.file, f.line, f.term, f"the knowledge base does not load: {f.message}")
             for f in knowledge.findings
         )
-        return ValidationReport(checks=(syntax, CheckResult.of(Check.SHACL, time.perf_counter() - started, broken)), knowledge_base=version)
+        return ValidationReport(
+            checks=(syntax, CheckResult.of(Check.SHACL, time.perf_counter() - started, broken)), knowledge_base=version
+        )
     kb = merge(list(knowledge.files))
     shapes_path = where.shapes_dir / PATIENT_SHAPES
     try:
         shapes = parse_turtle(shapes_path.read_text(encoding="utf-8"), source=where.display(shapes_path)).graph
     except (OSError, TurtleSyntaxError) as exc:
-        problem = Finding(str(Check.SHACL), Severity.ERROR, where.display(shapes_path), 0, "", f"cannot read the patient shapes: {exc}")
+        problem = Finding(
+            str(Check.SHACL),
+            Severity.ERROR,
+            where.display(shapes_path),
+            0,
+            "",
+            f"cannot read the patient shapes: {exc}",
+        )
         return ValidationReport(checks=(syntax, CheckResult.of(Check.SHACL, 0.0, (problem,))), knowledge_base=version)
 
     findings: list[Finding] = []

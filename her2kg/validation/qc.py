@@ -53,7 +53,9 @@ def parse_qc_query(path: Path) -> QcQuery:
         fields[key] = value
     missing = [k for k in REQUIRED_KEYS if not fields.get(k)]
     if missing:
-        raise QcHeaderError(f"header lacks {', '.join(missing)}; start the file with `# id: {path.stem}` and the other keys")
+        raise QcHeaderError(
+            f"header lacks {', '.join(missing)}; start the file with `# id: {path.stem}` and the other keys"
+        )
     if fields["id"] != path.stem:
         raise QcHeaderError(f"id '{fields['id']}' differs from the file name '{path.stem}'")
     if not path.stem.endswith(_SUFFIX):
@@ -64,7 +66,9 @@ def parse_qc_query(path: Path) -> QcQuery:
         severity = Severity(fields["severity"])
     except ValueError:
         raise QcHeaderError(f"severity '{fields['severity']}' is neither 'error' nor 'warning'") from None
-    return QcQuery(id=fields["id"], title=fields["title"], source=fields["source"], severity=severity, path=path, text=text)
+    return QcQuery(
+        id=fields["id"], title=fields["title"], source=fields["source"], severity=severity, path=path, text=text
+    )
 
 
 def qc_files(folder: Path) -> list[Path]:
@@ -102,10 +106,22 @@ def run_qc(
             continue
         if not isinstance(solutions, ox.QuerySolutions):
             findings.append(
-                Finding(str(Check.QC), Severity.ERROR, display(path), 1, path.stem, "a QC query must be a SELECT of ?entity ?property ?value")
+                Finding(
+                    str(Check.QC),
+                    Severity.ERROR,
+                    display(path),
+                    1,
+                    path.stem,
+                    "a QC query must be a SELECT of ?entity ?property ?value",
+                )
             )
             continue
-        rows = sorted({(_text(row["entity"]), _text(row["property"]), _text(row["value"]), _iri(row["entity"])) for row in solutions})
+        rows = sorted(
+            {
+                (_text(row["entity"]), _text(row["property"]), _text(row["value"]), _iri(row["entity"]))
+                for row in solutions
+            }
+        )
         for entity, prop, value, iri in rows:
             where = locate(iri) if iri else Location("", 0)
             detail = " ".join(part for part in (prop, value) if part)

@@ -22,10 +22,12 @@ def render_text(report: ValidationReport) -> str:
     errors = report.count(Severity.ERROR)
     warnings = report.count(Severity.WARNING)
     timings = ", ".join(f"{c.check} {c.seconds:.2f} s" for c in report.checks)
-    version = f"her2kg {report.knowledge_base.version}; " if report.knowledge_base and report.knowledge_base.version else ""
+    version = (
+        f"her2kg {report.knowledge_base.version}; " if report.knowledge_base and report.knowledge_base.version else ""
+    )
     verdict = "ok" if report.ok else "failed"
-    summary = f"{verdict}: {version}{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''} ({timings})"
-    lines.append(summary)
+    counts = f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+    lines.append(f"{verdict}: {version}{counts} ({timings})")
     if report.skipped:
         lines.append(f"skipped: {', '.join(report.skipped)} ({report.skipped_reason})")
     return "\n".join(lines) + "\n"

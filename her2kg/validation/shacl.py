@@ -80,3 +80,19 @@ def _node_text(node: Node | None) -> str:
 
 def _worth_showing(value: Node, message: str) -> bool:
     return _node_text(value) not in message
+
+
+def undeclared_terms(shapes: Graph, data: Graph, base: str, exempt: tuple[str, ...]) -> list[str]:
+    """IRIs under `base` that the shapes mention but the data never types: typos in the shapes.
+
+    A shape that targets a misspelt class validates nothing and fails silently; this finds it.
+    """
+    from rdflib import RDF, URIRef
+
+    mentioned = {
+        str(term)
+        for triple in shapes
+        for term in triple
+        if isinstance(term, URIRef) and str(term).startswith(base) and not str(term).startswith(exempt)
+    }
+    return sorted(iri for iri in mentioned if (URIRef(iri), RDF.type, None) not in data)

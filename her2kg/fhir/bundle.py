@@ -1,0 +1,454 @@
+"""A FHIR R4 Bundle -> the patient graph in the her2kg vocabulary (`import_bundle`).
+
+Two passes. First every entry goes to the mapper of its resource type (`RESOURCE_MAPPERS`),
+which returns facts, notices and ignored entries; an entry that raises becomes an error notice,
+never a traceback. Then the bundle-level pass dates the metastatic diagnosis and the first breast
+surgery, gives each therapy its phase, checks that the dates the rules need are there, and
+writes the triples.
+
+Resources are classified by their codes only (never by meta.profile). Entries about another
+subject are left out and listed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from her2kg.fhir import terms
+from her2kg.fhir.codes import describe
+from her2kg.fhir.condition import map_condition
+from her2kg.fhir.graph import Triple, clean_text, to_ntriples
+from her2kg.fhir.jsonpath import JsonObject, obj, text
+from her2kg.fhir.mapping import CodeMapping
+from her2kg.fhir.medication import map_medication_resource, map_medication_use
+from her2kg.fhir.model import (
+    EntryContext,
+    EntryResult,
+    Exposure,
+    Fact,
+    FhirImport,
+    IgnoredEntry,
+    Mapper,
+    MetastasisEvidence,
+    Node,
+    PatientStatement,
+    ProposedOrder,
+    SurgeryEvidence,
+    TypedLiteral,
+    UnknownCode,
+)
+from her2kg.fhir.observation import map_observation
+from her2kg.fhir.patient import map_patient
+from her2kg.fhir.phase import Timeline, infer_phase
+from her2kg.fhir.procedure import map_procedure
+from her2kg.notices import Notice
+from her2kg.vocabulary import patient_iri
+
+RESOURCE_MAPPERS: Mapping[str, Mapper] = MappingProxyType(
+    {
+        "Patient": map_patient,
+        "Condition": map_condition,
+        "Observation": map_observation,
+        "Procedure": map_procedure,
+        "MedicationRequest": map_medication_use,
+        "MedicationAdministration": map_medication_use,
+        "MedicationStatement": map_medication_use,
+        "Medication": map_medication_resource,
+    }
+)
+
+BUNDLE_TYPES = frozenset({"collection", "transaction", "searchset", "document"})
+_SUBJECTLESS = frozenset({"Patient", "Medication"})
+
+
+def import_bundle(bundle: object, *, mapping: CodeMapping, source: str) -> FhirImport:
+    """Map a parsed FHIR R4 Bundle (JSON object) to the patient graph.
+
+    Never raises for bad input: problems come back as `errors` (the input is unusable or
+    incomplete for a safe answer) and `warnings` (something was left out). `source` names the
+    input in messages (a file name).
+    """
+    try:
+        return _import(bundle, mapping, source)
+    except Exception as exc:  # noqa: BLE001 - the last guard: a report, never a traceback
+        notice = Notice(
+            severity="error",
+            code="fhir-import-failed",
+            message=f"{source}: the bundle could not be imported ({type(exc).__name__}: {exc}); "
+            "check that it is a FHIR R4 Bundle, and report the file if it is",
+            field="Bundle",
+        )
+        return FhirImport("", "", "", (), (), (notice,))
+
+
+class _Entry:
+    __slots__ = ("index", "resource", "resource_type", "resource_id", "full_url")
+
+    def __init__(self, index: int, resource: JsonObject, full_url: str) -> None:
+        self.index = index
+        self.resource = resource
+        self.resource_type = text(resource, "resourceType") or ""
+        self.resource_id = clean_text(text(resource, "id") or "")
+        self.full_url = full_url
+
+    @property
+    def reference(self) -> str:
+        return f"{self.resource_type}/{self.resource_id}" if self.resource_id else (self.resource_type or "(no resourceType)")
+
+
+def _bundle_error(source: str, code: str, message: str, field: str = "Bundle") -> Notice:
+    return Notice(severity="error", code=code, message=f"{source}: {message}", field=field)
+
+
+def _import(bundle: object, mapping: CodeMapping, source: str) -> FhirImport:
+    if not isinstance(bundle, Mapping):
+        kind = type(bundle).__name__ if bundle is not None else "null"
+        return _failed(_bundle_error(source, "fhir-not-a-bundle", f"the JSON is a {kind}, not a FHIR Bundle object; give a Bundle of type collection"))
+    resource_type = bundle.get("resourceType")
+    if resource_type != "Bundle":
+        shown = f"a {resource_type} resource" if isinstance(resource_type, str) and resource_type else "not a FHIR resource"
+        return _failed(
+            _bundle_error(source, "fhir-not-a-bundle", f"the JSON is {shown}, not a Bundle; wrap the patient's resources in a Bundle of type collection")
+        )
+
+    warnings: list[Notice] = []
+    ignored: list[IgnoredEntry] = []
+    bundle_type = bundle.get("type")
+    if not isinstance(bundle_type, str) or bundle_type not in BUNDLE_TYPES:
+        shown = f"'{bundle_type}'" if isinstance(bundle_type, str) else "missing"
+        warnings.append(
+            Notice(
+                severity="warning",
+                code="fhir-bundle-type",
+                message=f"{source}: Bundle.type is {shown}, not collection, transaction, searchset or document; its entries were read as a collection",
+                field="Bundle.type",
+            )
+        )
+
+    entries: list[_Entry] = []
+    raw_entries = bundle.get("entry")
+    if raw_entries is not None and not isinstance(raw_entries, list):
+        return _failed(_bundle_error(source, "fhir-not-a-bundle", "Bundle.entry is not an array", "Bundle.entry"))
+    for index, raw in enumerate(raw_entries or []):
+        field = f"Bundle.entry[{index}]"
+        resource = obj(raw, "resource")
+        if resource is None:
+            ignored.append(IgnoredEntry(field=field, resource="", reason="the entry has no resource"))
+            continue
+        entries.append(_Entry(index, resource, clean_text(text(raw, "fullUrl") or "")))
+
+    patients = [e for e in entries if e.resource_type == "Patient"]
+    if not patients:
+        return _failed(
+            _bundle_error(source, "fhir-no-patient", "the bundle has no Patient resource; add the Patient the record is about", "Bundle.entry"),
+            warnings=warnings,
+            ignored=ignored,
+        )
+    if len(patients) > 1:
+        fields = ", ".join(f"Bundle.entry[{p.index}]" for p in patients)
+        first_id = patients[0].resource_id
+        return _failed(
+            _bundle_error(
+                source,
+                "fhir-several-patients",
+                f"the bundle has {len(patients)} Patient resources ({fields}); give one patient per bundle",
+                f"Bundle.entry[{patients[1].index}]",
+            ),
+            warnings=warnings,
+            ignored=ignored,
+            patient_id=first_id,
+        )
+    patient = patients[0]
+    patient_id = patient.resource_id or _id_from_url(patient.full_url)
+    if not patient_id:
+        return _failed(
+            _bundle_error(source, "fhir-patient-id", "the Patient has no id; give Patient.id", f"Bundle.entry[{patient.index}]"),
+            warnings=warnings,
+            ignored=ignored,
+        )
+    if not patient.resource_id:
+        patient.resource_id = patient_id
+        warnings.append(
+            Notice(
+                severity="warning",
+                code="fhir-patient-id",
+                message=f"Bundle.entry[{patient.index}] (Patient): the Patient has no id; '{patient_id}' was taken from its fullUrl",
+                field=f"Bundle.entry[{patient.index}]",
+            )
+        )
+    subject_iri = patient_iri(patient_id)
+    own_references = _patient_references(patient, patient_id)
+    medications = _medication_index(entries)
+
+    results: list[tuple[int, EntryResult]] = []
+    for entry in entries:
+        results.append((entry.index, _map_entry(entry, subject_iri, patient_id, own_references, mapping, medications)))
+
+    return _assemble(patient_id, subject_iri, results, mapping, warnings, ignored)
+
+
+def _failed(
+    error: Notice,
+    *,
+    warnings: list[Notice] | None = None,
+    ignored: list[IgnoredEntry] | None = None,
+    patient_id: str = "",
+) -> FhirImport:
+    return FhirImport(
+        patient_id=patient_id,
+        patient_iri=patient_iri(patient_id) if patient_id else "",
+        ntriples="",
+        ignored=tuple(ignored or ()),
+        warnings=tuple(warnings or ()),
+        errors=(error,),
+    )
+
+
+def _id_from_url(full_url: str) -> str:
+    if not full_url:
+        return ""
+    tail = full_url[len("urn:uuid:") :] if full_url.startswith("urn:uuid:") else full_url.rstrip("/").rsplit("/", 1)[-1]
+    return tail if re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", tail) else ""
+
+
+def _patient_references(patient: _Entry, patient_id: str) -> frozenset[str]:
+    """The references that point to the bundle's Patient."""
+    references = {f"Patient/{patient_id}", f"urn:uuid:{patient_id}"}
+    if patient.full_url:
+        references.add(patient.full_url)
+    return frozenset(references)
+
+
+def _refers_to_patient(reference: str, own: frozenset[str], patient_id: str) -> bool:
+    if reference in own:
+        return True
+    # an absolute URL of the same Patient: http://server/fhir/Patient/<id> (optionally /_history/n)
+    trimmed = re.sub(r"/_history/[^/]+$", "", reference)
+    return trimmed.endswith(f"/Patient/{patient_id}")
+
+
+def _medication_index(entries: list[_Entry]) -> Mapping[str, JsonObject]:
+    index: dict[str, JsonObject] = {}
+    for entry in entries:
+        if entry.resource_type != "Medication":
+            continue
+        if entry.resource_id:
+            index[f"Medication/{entry.resource_id}"] = entry.resource
+        if entry.full_url:
+            index[entry.full_url] = entry.resource
+    return MappingProxyType(index)
+
+
+def _map_entry(
+    entry: _Entry,
+    subject_iri: str,
+    patient_id: str,
+    own_references: frozenset[str],
+    mapping: CodeMapping,
+    medications: Mapping[str, JsonObject],
+) -> EntryResult:
+    field = f"Bundle.entry[{entry.index}]"
+    mapper = RESOURCE_MAPPERS.get(entry.resource_type)
+    if mapper is None:
+        reason = f"resource type {entry.resource_type} is not used by her2kg" if entry.resource_type else "the resource has no resourceType"
+        return EntryResult(ignored=(IgnoredEntry(field=field, resource=entry.reference, reason=reason),))
+    ctx = EntryContext(
+        index=entry.index,
+        resource=entry.resource,
+        resource_type=entry.resource_type,
+        resource_id=entry.resource_id,
+        patient_iri=subject_iri,
+        mapping=mapping,
+        medications=medications,
+    )
+    if entry.resource_type not in _SUBJECTLESS:
+        subject = obj(entry.resource, "subject") or obj(entry.resource, "patient")
+        reference = text(subject, "reference")
+        if reference is not None and not _refers_to_patient(reference, own_references, patient_id):
+            shown = clean_text(reference[:120])
+            return EntryResult(
+                warnings=(ctx.warning("fhir-other-patient", f"the entry is about {shown}, not the bundle's Patient; it was left out"),),
+                ignored=(ctx.ignore(f"about another subject ({shown})"),),
+            )
+    try:
+        return mapper(ctx)
+    except Exception as exc:  # noqa: BLE001 - one unreadable entry must not stop the others
+        reason = clean_text(str(exc))[:200] or type(exc).__name__
+        notice = Notice(
+            severity="error",
+            code="fhir-unreadable-entry",
+            message=f"could not read {field} ({entry.reference}): {reason}",
+            field=field,
+        )
+        return EntryResult(errors=(notice,), ignored=(ctx.ignore(f"could not be read: {reason}"),))
+
+
+def _assemble(
+    patient_id: str,
+    subject_iri: str,
+    results: list[tuple[int, EntryResult]],
+    mapping: CodeMapping,
+    warnings: list[Notice],
+    ignored: list[IgnoredEntry],
+) -> FhirImport:
+    errors: list[Notice] = []
+    facts: list[Fact] = []
+    unknown: list[UnknownCode] = []
+    for _, result in results:
+        facts.extend(result.facts)
+        warnings.extend(result.warnings)
+        errors.extend(result.errors)
+        ignored.extend(result.ignored)
+        unknown.extend(result.unknown)
+    warnings.extend(_unknown_code_warnings(unknown, mapping))
+
+    evidence = [f for f in facts if isinstance(f, MetastasisEvidence)]
+    dated = [e.day for e in evidence if e.day is not None]
+    surgeries = [f.day for f in facts if isinstance(f, SurgeryEvidence) and f.day is not None]
+    timeline = Timeline(
+        metastatic_since=min(dated) if dated else None,
+        metastatic_undated=bool(evidence) and not dated,
+        first_surgery=min(surgeries) if surgeries else None,
+    )
+    exposures = [f for f in facts if isinstance(f, Exposure)]
+    for item in evidence:
+        if item.day is not None:
+            continue
+        if exposures and not dated:
+            errors.append(
+                Notice(
+                    severity="error",
+                    code="fhir-missing-date",
+                    message=f"{item.field} ({item.reference}): distant metastasis without a date ({item.date_problem}); "
+                    "the record has therapy, whose phase and line depend on the date of metastatic diagnosis — add the date",
+                    field=item.field,
+                )
+            )
+        else:
+            warnings.append(
+                Notice(
+                    severity="warning",
+                    code="fhir-missing-date",
+                    message=f"{item.field} ({item.reference}): distant metastasis without a date ({item.date_problem})",
+                    field=item.field,
+                )
+            )
+
+    triples: list[Triple] = []
+    for fact in facts:
+        if isinstance(fact, Node):
+            triples.extend(_node_triples(subject_iri, fact))
+        elif isinstance(fact, PatientStatement):
+            triples.append((subject_iri, fact.predicate, fact.object))
+    for exposure in exposures:
+        phase = exposure.phase or infer_phase(exposure.start, exposure.end, timeline)
+        if phase is None:
+            phase = terms.UNKNOWN_PHASE
+            warnings.append(
+                Notice(
+                    severity="warning",
+                    code="fhir-unknown-phase",
+                    message=f"{exposure.field} ({exposure.reference}): the phase of this therapy is not stated and the dates "
+                    "do not settle it (neoadjuvant, adjuvant or metastatic); add the her2kg therapy-phase extension",
+                    field=exposure.field,
+                )
+            )
+        triples.extend(_exposure_triples(subject_iri, exposure, phase))
+    orders = [f for f in facts if isinstance(f, ProposedOrder)]
+    if orders:
+        triples.extend(_plan_triples(subject_iri, orders))
+
+    return FhirImport(
+        patient_id=patient_id,
+        patient_iri=subject_iri,
+        ntriples=to_ntriples(triples),
+        ignored=tuple(sorted(ignored, key=lambda i: _entry_index(i.field))),
+        warnings=tuple(_dedupe(sorted(warnings, key=lambda n: _entry_index(n.field)))),
+        errors=tuple(_dedupe(sorted(errors, key=lambda n: _entry_index(n.field)))),
+    )
+
+
+def _entry_index(field: str) -> int:
+    match = re.match(r"Bundle\.entry\[(\d+)\]", field)
+    return int(match[1]) if match else -1
+
+
+def _dedupe(notices: list[Notice]) -> list[Notice]:
+    seen: set[Notice] = set()
+    out: list[Notice] = []
+    for notice in notices:
+        if notice not in seen:
+            seen.add(notice)
+            out.append(notice)
+    return out
+
+
+def _node_triples(subject_iri: str, node: Node) -> list[Triple]:
+    triples: list[Triple] = []
+    if node.link:
+        triples.append((subject_iri, node.link, node.iri))
+    triples.extend((node.iri, terms.RDF_TYPE, t) for t in node.types)
+    triples.extend((node.iri, p, o) for p, o in node.statements)
+    return triples
+
+
+def _exposure_triples(subject_iri: str, exposure: Exposure, phase: str) -> list[Triple]:
+    iri = exposure.iri
+    triples: list[Triple] = [
+        (subject_iri, terms.HAS_THERAPY, iri),
+        (iri, terms.RDF_TYPE, terms.THERAPY_EXPOSURE),
+        (iri, terms.DRUG_PROP, exposure.drug),
+        (iri, terms.EXPOSURE_STATUS, exposure.status),
+        (iri, terms.THERAPY_PHASE_PROP, phase),
+        (iri, terms.SOURCE_REFERENCE, TypedLiteral(f"{exposure.field} {exposure.reference}", terms.XSD_STRING)),
+    ]
+    if exposure.start is not None:
+        triples.append((iri, terms.START_DATE, TypedLiteral(exposure.start.isoformat(), terms.XSD_DATE)))
+    if exposure.end is not None:
+        triples.append((iri, terms.END_DATE, TypedLiteral(exposure.end.isoformat(), terms.XSD_DATE)))
+    return triples
+
+
+def _plan_triples(subject_iri: str, orders: list[ProposedOrder]) -> list[Triple]:
+    plan = f"{subject_iri}/plan/1"
+    triples: list[Triple] = [(subject_iri, terms.HAS_PROPOSED_PLAN, plan), (plan, terms.RDF_TYPE, terms.PROPOSED_PLAN)]
+    for order in orders:
+        iri = f"{plan}/{order.iri_suffix}"
+        triples.extend(
+            [
+                (plan, terms.HAS_ORDER, iri),
+                (iri, terms.RDF_TYPE, terms.PROPOSED_ORDER),
+                (iri, terms.DRUG_PROP, order.drug),
+                (iri, terms.SOURCE_REFERENCE, TypedLiteral(order.reference, terms.XSD_STRING)),
+            ]
+        )
+        if order.start is not None:
+            triples.append((iri, terms.START_DATE, TypedLiteral(order.start.isoformat(), terms.XSD_DATE)))
+        if order.end is not None:
+            triples.append((iri, terms.END_DATE, TypedLiteral(order.end.isoformat(), terms.XSD_DATE)))
+    return triples
+
+
+def _unknown_code_warnings(unknown: list[UnknownCode], mapping: CodeMapping) -> list[Notice]:
+    """One warning per unknown code (per resource type and element), naming every entry it left out."""
+    groups: dict[tuple[str, str, str, str], list[UnknownCode]] = defaultdict(list)
+    for item in unknown:
+        groups[(item.resource_type, item.element, item.coding.system, item.coding.code)].append(item)
+    notices: list[Notice] = []
+    for (resource_type, element, system, _code), members in groups.items():
+        fields = sorted({m.field for m in members}, key=_entry_index)
+        coding = members[0].coding
+        where = fields[0] if len(fields) == 1 else f"{len(fields)} entries ({', '.join(fields[:5])}{', ...' if len(fields) > 5 else ''})"
+        subject = {"code": f"{resource_type} code", "value": f"{resource_type} answer", "medication": "medication"}.get(element, element)
+        if mapping.knows_system(system):
+            message = f"{subject} {describe(coding, mapping)} is not known to her2kg; {where} ignored"
+            code = "fhir-unknown-code"
+        else:
+            system_shown = system or "(no system)"
+            message = f"{subject} {coding.code} of code system {system_shown} is not known to her2kg (no code of that system is mapped); {where} ignored"
+            code = "fhir-unknown-code-system"
+        notices.append(Notice(severity="warning", code=code, message=clean_text(message), field=fields[0]))
+    return notices

@@ -1,0 +1,36 @@
+"""The phase of a past or current therapy, when the record does not state it.
+
+Inferred from dates, in this order: a therapy that starts on or after the metastatic diagnosis
+(the earliest dated distant metastasis, M1 category or stage IV) is metastatic; else one that
+starts before the first breast cancer surgery is neoadjuvant; else one that starts after that
+surgery is adjuvant; anything else is unknown. When the record shows metastatic disease but no
+date for it, nothing is inferred.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from her2kg.fhir import terms
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The dates the phase inference needs, taken from the whole bundle."""
+
+    metastatic_since: date | None
+    metastatic_undated: bool  # metastatic evidence exists, but none of it has a date
+    first_surgery: date | None
+
+
+def infer_phase(start: date | None, end: date | None, timeline: Timeline) -> str | None:
+    """The inferred phase IRI, or None when the dates do not settle it."""
+    reference = start or end
+    if reference is None or timeline.metastatic_undated:
+        return None
+    if timeline.metastatic_since is not None and reference >= timeline.metastatic_since:
+        return terms.METASTATIC_PHASE
+    if timeline.first_surgery is not None:
+        return terms.NEOADJUVANT_PHASE if reference < timeline.first_surgery else terms.ADJUVANT_PHASE
+    return None

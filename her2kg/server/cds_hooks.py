@@ -1,0 +1,154 @@
+"""CDS Hooks 2.0.1 endpoints: discovery, the two services, and feedback.
+
+- `GET /cds-services`: the discovery document.
+- `POST /cds-services/{id}`: a hook call; answers `{"cards": [...]}`.
+- `POST /cds-services/{id}/feedback`: records accepted / overridden cards; answers 200.
+
+Every call must carry a valid JWT (`security`); the expected audience is the URL called,
+built from `[cdshooks] audience` (the public base URL) when set, else from the request. For
+the feedback endpoint the service's own URL is accepted as audience too. Errors are JSON:
+`{"error": "<code>", "message": "<what to do>"}` (401 adds `WWW-Authenticate`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from her2kg.server.cds_cards import order_sign_cards, patient_view_cards
+from her2kg.server.cds_services import (
+    SERVICES,
+    HookRequestError,
+    PrefetchMissing,
+    read_hook_request,
+    service_by_id,
+)
+from her2kg.server.config import CdsHooksSettings
+from her2kg.server.feedback import FeedbackError, FeedbackLog, parse_feedback
+from her2kg.server.httputil import BodyTooLarge, read_body
+from her2kg.server.pipeline import Document, PipelineRunner, PipelineUnavailable
+from her2kg.server.security import AuthenticationError, Caller, TokenVerifier
+
+log = logging.getLogger("her2kg.server")
+
+
+def cds_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+
+
+class CdsHooksEndpoints:
+    """The CDS Hooks handlers of one application instance."""
+
+    def __init__(
+        self,
+        settings: CdsHooksSettings,
+        verifier: TokenVerifier,
+        pipeline: PipelineRunner,
+        feedback: FeedbackLog,
+        *,
+        max_body_bytes: int,
+        as_of: date | None = None,
+    ) -> None:
+        self.settings = settings
+        self.verifier = verifier
+        self.pipeline = pipeline
+        self.feedback = feedback
+        self.max_body_bytes = max_body_bytes
+        self.as_of = as_of
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _url(self, request: Request, path: str) -> str:
+        if self.settings.audience:
+            return self.settings.audience + path
+        return str(request.url.replace(path=path, query="", fragment=""))
+
+    def _authenticate(self, request: Request, *paths: str) -> Caller:
+        return self.verifier.verify(request.headers.get("authorization"), [self._url(request, p) for p in paths])
+
+    async def _json_body(self, request: Request) -> Any:
+        body = await read_body(request, self.max_body_bytes)
+        try:
+            return json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise HookRequestError("the request body is not JSON") from None
+
+    def _as_of(self) -> date:
+        return self.as_of or date.today()
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    async def discovery(self, request: Request) -> Response:
+        try:
+            self._authenticate(request, request.url.path)
+        except AuthenticationError as exc:
+            return _unauthorized(exc)
+        return JSONResponse({"services": [service.discovery() for service in SERVICES]})
+
+    async def call(self, request: Request) -> Response:
+        service_id = request.path_params["service_id"]
+        try:
+            self._authenticate(request, request.url.path)
+        except AuthenticationError as exc:
+            return _unauthorized(exc)
+        service = service_by_id(service_id)
+        if service is None:
+            return cds_error(404, "unknown-service", f"no CDS service {service_id!r}; GET /cds-services lists them")
+        try:
+            hook_input = read_hook_request(service, await self._json_body(request))
+        except BodyTooLarge as exc:
+            return cds_error(413, "body-too-large", str(exc))
+        except HookRequestError as exc:
+            return cds_error(400, "invalid-request", str(exc))
+        except PrefetchMissing as exc:
+            return cds_error(412, "prefetch-missing", str(exc))
+        document = Document(name=f"cds-{service.hook}", kind="fhir-json", text=json.dumps(hook_input.bundle))
+        try:
+            reports = await self.pipeline.run([document], as_of=self._as_of())
+        except PipelineUnavailable as exc:
+            return cds_error(503, "unavailable", str(exc))
+        except Exception:  # noqa: BLE001 - no patient data in the log, only the failure's type
+            log.exception("the pipeline failed on a %s call", service.hook)
+            return cds_error(500, "internal-error", "her2kg failed to evaluate the record; the server log has the details")
+        report = reports[0]
+        if service.hook == "order-sign":
+            cards = order_sign_cards(report, hook_input.draft_orders)
+        else:
+            cards = patient_view_cards(report)
+        return JSONResponse({"cards": cards})
+
+    async def feedback_endpoint(self, request: Request) -> Response:
+        service_id = request.path_params["service_id"]
+        base = f"/cds-services/{service_id}"
+        try:
+            caller = self._authenticate(request, request.url.path, base)
+        except AuthenticationError as exc:
+            return _unauthorized(exc)
+        if service_by_id(service_id) is None:
+            return cds_error(404, "unknown-service", f"no CDS service {service_id!r}; GET /cds-services lists them")
+        try:
+            items = parse_feedback(await self._json_body(request))
+        except BodyTooLarge as exc:
+            return cds_error(413, "body-too-large", str(exc))
+        except (HookRequestError, FeedbackError) as exc:
+            return cds_error(400, "invalid-feedback", str(exc))
+        try:
+            written = self.feedback.record(service_id, caller.iss, items)
+        except OSError as exc:
+            log.error("cannot write the feedback file: %s", exc.strerror)
+            return cds_error(500, "feedback-not-recorded", "the feedback file cannot be written; see the server log")
+        return JSONResponse({"received": len(items), "recorded": written})
+
+
+def _unauthorized(exc: AuthenticationError) -> JSONResponse:
+    return cds_error(
+        401,
+        "invalid_token",
+        str(exc),
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )

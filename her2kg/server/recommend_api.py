@@ -1,0 +1,105 @@
+"""`POST /recommend`: one patient in, the contract's JSON report out.
+
+The body is a FHIR R4 Bundle (`application/fhir+json` or `application/json`) or a patient in
+the her2kg Turtle vocabulary (`text/turtle`). Query parameters: `as_of=YYYY-MM-DD` (default:
+today) and `unavailable=<drug key or NCIt code>`, repeatable.
+
+200 with the report; 400 with `{"errors": [...]}` when the input cannot be read or is not
+complete enough for a safe answer (then the body is the report itself, whose `errors` say
+what is missing, and nothing is permitted); 413 / 415 for a body too large / of another type.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import date
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from her2kg.errors import Her2kgError
+from her2kg.server.httputil import BodyTooLarge, json_error, media_type, read_body
+from her2kg.server.pipeline import Document, PipelineRunner, PipelineUnavailable
+
+log = logging.getLogger("her2kg.server")
+
+KINDS: dict[str, str] = {
+    "application/fhir+json": "fhir-json",
+    "application/json": "fhir-json",
+    "text/turtle": "turtle",
+}
+_DRUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+class RecommendEndpoint:
+    def __init__(self, pipeline: PipelineRunner, *, max_body_bytes: int) -> None:
+        self.pipeline = pipeline
+        self.max_body_bytes = max_body_bytes
+
+    async def handle(self, request: Request) -> Response:
+        kind = KINDS.get(media_type(request))
+        if kind is None:
+            return json_error(
+                415,
+                "unsupported-media-type",
+                "send a FHIR R4 Bundle as application/fhir+json (or application/json), or a her2kg "
+                "Turtle patient as text/turtle",
+                field="Content-Type",
+            )
+        as_of_values = request.query_params.getlist("as_of")
+        if len(as_of_values) > 1:
+            return json_error(400, "invalid-parameter", "give `as_of` at most once", field="as_of")
+        as_of = date.today()
+        if as_of_values:
+            try:
+                as_of = date.fromisoformat(as_of_values[0])
+            except ValueError:
+                return json_error(400, "invalid-parameter", "`as_of` must be a date written YYYY-MM-DD", field="as_of")
+            if len(as_of_values[0]) != 10:
+                return json_error(400, "invalid-parameter", "`as_of` must be a date written YYYY-MM-DD", field="as_of")
+        unavailable = request.query_params.getlist("unavailable")
+        for drug in unavailable:
+            if not _DRUG.match(drug):
+                return json_error(
+                    400,
+                    "invalid-parameter",
+                    "`unavailable` takes a drug key (e.g. trastuzumab-deruxtecan) or an NCIt code (e.g. C128799)",
+                    field="unavailable",
+                )
+        try:
+            body = await read_body(request, self.max_body_bytes)
+        except BodyTooLarge as exc:
+            return json_error(413, "body-too-large", str(exc))
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return json_error(400, "unreadable-input", "the body is not UTF-8 text")
+        if kind == "fhir-json":
+            problem = _bundle_problem(text)
+            if problem:
+                return json_error(400, "unreadable-input", problem)
+        elif not text.strip():
+            return json_error(400, "unreadable-input", "the body is empty; send a Turtle patient")
+        try:
+            reports = await self.pipeline.run([Document("request", kind, text)], as_of=as_of, unavailable=unavailable)
+        except PipelineUnavailable as exc:
+            return json_error(503, "unavailable", str(exc))
+        except Her2kgError as exc:
+            return json_error(400, "invalid-input", str(exc))
+        except Exception:  # noqa: BLE001 - no patient data in the log, only where it failed
+            log.exception("the pipeline failed on a /recommend request")
+            return json_error(500, "internal-error", "her2kg failed to evaluate the input; the server log has the details")
+        report = reports[0]
+        return JSONResponse(report.to_json(), status_code=200 if report.ok else 400)
+
+
+def _bundle_problem(text: str) -> str:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"the body is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+    if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
+        return 'the body must be a FHIR R4 Bundle: a JSON object with "resourceType": "Bundle"'
+    return ""
