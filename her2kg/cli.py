@@ -13,6 +13,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "recommend": ("her2kg.commands.recommend", "infer permitted, forbidden and proposed regimens for patients"),
@@ -26,6 +27,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _load(module_name: str) -> ModuleType:
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        print(f"her2kg: this command is not available in this installation ({exc})", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def _parser(selected: str | None) -> argparse.ArgumentParser:
     from her2kg import __version__
 
@@ -35,8 +44,7 @@ def _parser(selected: str | None) -> argparse.ArgumentParser:
     for name, (module_name, help_text) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         if name == selected:
-            module = importlib.import_module(module_name)
-            module.add_arguments(command_parser)
+            _load(module_name).add_arguments(command_parser)
     return parser
 
 
@@ -45,7 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     selected = next((a for a in args_list if not a.startswith("-")), None)
     if selected not in COMMANDS:
         selected = None
-    parser = _parser(selected)
+    try:
+        parser = _parser(selected)
+    except SystemExit as exc:
+        return int(exc.code or 0)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
@@ -53,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[args.command][0])
+    module = _load(COMMANDS[args.command][0])
     try:
         return int(module.run(args))
     except KeyboardInterrupt:

@@ -12,12 +12,14 @@ alike, so that a diff shows only what changed in meaning:
 - Within a subject: `rdf:type` first (as `a`), then the predicates sorted by CURIE; the objects of
   one predicate sorted IRIs first, then literals, then blank nodes, each group by its text, one
   object per line when there are several.
-- A blank node used once as an object (an OWL restriction, an `owl:AllDisjointClasses` axiom, a
-  SHACL property shape) is written inline as `[ ... ]` in the same order; an RDF list as `( ... )`.
-  Blank nodes shared by several triples (rare; the knowledge files have none) get `_:bN` labels.
+- A blank node used once as an object (an OWL restriction, a SHACL property shape) is written
+  inline as `[ ... ]` in the same order, an RDF list as `( ... )`; one used as no object (an
+  `owl:AllDisjointClasses` axiom) opens its own `[] a ... .` statement. Blank nodes shared by
+  several triples (rare; the knowledge files have none) get `_:bN` labels.
 - Literals in their shortest correct form: integers, decimals, doubles and booleans bare when the
   bare token reads back as the same literal; plain strings without a datatype; language tags kept;
-  strings that contain a line break in triple quotes.
+  strings that contain a line break in triple quotes. (rdflib, which reads the file, already
+  normalises non-canonical numbers: `007` becomes `7`.)
 
 Comments are not kept: the formatter works on the parsed graph, so a `# comment` is lost when a
 file is rewritten. Explain a term with `rdfs:comment` or `skos:definition` instead.
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -370,7 +372,3 @@ def _signature_labels(graph: Graph, nodes: set[Node]) -> dict[Node, str]:
     ordered = sorted(nodes, key=lambda n: signatures[n])
     return {node: f"_:b{i}" for i, node in enumerate(ordered)}
 
-
-def changed_files(paths: Iterable[Path]) -> list[Path]:
-    """The files among `paths` that are not in canonical form."""
-    return [path for path in paths if not is_canonical(path)]

@@ -99,3 +99,45 @@ def sign(key: SigningKey, *, iss: str, aud: str | list[str], lifetime: int = 300
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+_PREFETCH_KEYS = {
+    "Condition": "conditions",
+    "Observation": "observations",
+    "MedicationRequest": "medicationRequests",
+    "MedicationStatement": "medicationStatements",
+    "MedicationAdministration": "medicationAdministrations",
+    "Procedure": "procedures",
+}
+
+
+def _searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(resources),
+        "entry": [{"fullUrl": f"urn:uuid:{r.get('id', uuid.uuid4())}", "resource": r, "search": {"mode": "match"}} for r in resources],
+    }
+
+
+def hook_data_from_bundle(bundle: dict[str, Any], *, drafts_in_context: bool) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+    """Split a patient Bundle into what an EHR sends: (patientId, prefetch, draftOrders bundle).
+
+    With `drafts_in_context`, draft / proposed MedicationRequests become `context.draftOrders`
+    (order-sign); otherwise they stay in the prefetched MedicationRequest search.
+    """
+    resources = [e["resource"] for e in bundle.get("entry", []) if isinstance(e, dict) and "resource" in e]
+    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    groups: dict[str, list[dict[str, Any]]] = {key: [] for key in _PREFETCH_KEYS.values()}
+    drafts: list[dict[str, Any]] = []
+    for resource in resources:
+        kind = resource["resourceType"]
+        is_draft = kind == "MedicationRequest" and (resource.get("status") == "draft" or resource.get("intent") == "proposal")
+        if drafts_in_context and is_draft:
+            drafts.append(resource)
+        elif kind in _PREFETCH_KEYS:
+            groups[_PREFETCH_KEYS[kind]].append(resource)
+    prefetch: dict[str, Any] = {"patient": patient}
+    prefetch.update({key: _searchset(items) for key, items in groups.items()})
+    draft_bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": d} for d in drafts]}
+    return patient["id"], prefetch, draft_bundle if drafts_in_context else None

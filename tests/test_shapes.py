@@ -31,7 +31,9 @@ def test_every_invalid_file_has_a_stated_reason() -> None:
     assert sorted(p.stem for p in INVALID) == sorted(REASONS)
 
 
-@pytest.mark.parametrize("path", VALID + sorted(examples_dir().glob("*.ttl")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", VALID + sorted(examples_dir().glob("*.ttl")), ids=lambda p: f"{p.parent.name}/{p.stem}"
+)
 def test_valid_patients_pass(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(path)]) == 0, capsys.readouterr().out
     assert capsys.readouterr().out.startswith("ok: her2kg ")

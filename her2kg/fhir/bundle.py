@@ -109,9 +109,13 @@ def _import(bundle: object, mapping: CodeMapping, source: str) -> FhirImport:
         return _failed(_bundle_error(source, "fhir-not-a-bundle", f"the JSON is a {kind}, not a FHIR Bundle object; give a Bundle of type collection"))
     resource_type = bundle.get("resourceType")
     if resource_type != "Bundle":
-        shown = f"a {resource_type} resource" if isinstance(resource_type, str) and resource_type else "not a FHIR resource"
+        shown = (
+            f"is a {resource_type} resource, not a Bundle"
+            if isinstance(resource_type, str) and resource_type
+            else "has no resourceType, so it is not a FHIR Bundle"
+        )
         return _failed(
-            _bundle_error(source, "fhir-not-a-bundle", f"the JSON is {shown}, not a Bundle; wrap the patient's resources in a Bundle of type collection")
+            _bundle_error(source, "fhir-not-a-bundle", f"the JSON {shown}; wrap the patient's resources in a Bundle of type collection")
         )
 
     warnings: list[Notice] = []

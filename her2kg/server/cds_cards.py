@@ -234,13 +234,18 @@ def _delete_suggestions(orders: Sequence[DraftOrder]) -> list[dict[str, Any]]:
 
 
 def order_sign_cards(report: Report, drafts: Sequence[DraftOrder]) -> list[dict[str, Any]]:
-    """Cards for the order-sign hook: a verdict on each proposed plan of the draft orders."""
+    """Cards for the order-sign hook: a verdict on each proposed plan of the draft orders.
+
+    A forbidden plan always gives a critical card, even when the record is incomplete (what
+    makes a plan forbidden does not depend on what is missing); other verdicts are shown only
+    for a complete record, else one warning card says what is missing.
+    """
     if not drafts or not report.proposed:
         return []
-    if report.errors:
-        return [_errors_card(report, "check these orders")]
     cards: list[dict[str, Any]] = []
     for plan in report.proposed:
+        if plan.verdict != "forbidden" and report.errors:
+            continue
         label = plan_label(plan.components)
         reasons = "\n".join(_reason_lines(plan.reasons)) or "- No reason was recorded."
         source = card_source(_reason_sources(plan.reasons), report)
@@ -276,4 +281,6 @@ def order_sign_cards(report: Report, drafts: Sequence[DraftOrder]) -> list[dict[
                     source,
                 )
             )
+    if report.errors:
+        cards.append(_errors_card(report, "check these orders"))
     return cards

@@ -19,7 +19,7 @@ from datetime import date
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from her2kg.errors import Her2kgError
+from her2kg.errors import Her2kgError, UsageError
 from her2kg.server.httputil import BodyTooLarge, json_error, media_type, read_body
 from her2kg.server.pipeline import Document, PipelineRunner, PipelineUnavailable
 
@@ -86,6 +86,8 @@ class RecommendEndpoint:
             reports = await self.pipeline.run([Document("request", kind, text)], as_of=as_of, unavailable=unavailable)
         except PipelineUnavailable as exc:
             return json_error(503, "unavailable", str(exc))
+        except UsageError as exc:
+            return json_error(400, "invalid-parameter", str(exc), field="unavailable")
         except Her2kgError as exc:
             return json_error(400, "invalid-input", str(exc))
         except Exception:  # noqa: BLE001 - no patient data in the log, only where it failed

@@ -34,8 +34,12 @@ class LoadOutcome:
     findings: tuple[Finding, ...]
 
 
-def load_turtle_files(paths: Iterable[Path], display: Callable[[Path], str]) -> LoadOutcome:
-    """Parse every file; return the files that parsed and a finding for each that did not."""
+def load_turtle_files(paths: Iterable[Path], display: Callable[[Path], str], *, strict: bool = True) -> LoadOutcome:
+    """Parse every file; return the files that parsed and a finding for each that did not.
+
+    `strict` reads each file with pyoxigraph as well as rdflib (the syntax check); without it,
+    rdflib alone reads (for files another check has already read strictly).
+    """
     loaded: list[LoadedFile] = []
     findings: list[Finding] = []
     for path in paths:
@@ -45,7 +49,7 @@ def load_turtle_files(paths: Iterable[Path], display: Callable[[Path], str]) -> 
         except (OSError, UnicodeDecodeError) as exc:
             findings.append(_finding(shown, 0, f"cannot read the file ({exc}); check that it exists and is UTF-8"))
             continue
-        problem = _oxigraph_problem(text)
+        problem = _oxigraph_problem(text) if strict else None
         if problem is not None:
             line, message = problem
             findings.append(_finding(shown, line, f"Turtle syntax error: {message}"))
