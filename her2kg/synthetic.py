@@ -25,8 +25,9 @@ class PatientBuilder:
     """Accumulates the facts of one patient and writes them as Turtle or N-Triples-ready Turtle."""
 
     patient_id: str
-    _nodes: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (link, kind, predicate-object lines)
+    _nodes: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (link, node, predicate-object lines)
     _links: list[str] = field(default_factory=list)
+    facts: list[tuple[object, ...]] = field(default_factory=list)  # what was added, as plain tuples
 
     @property
     def iri(self) -> str:
@@ -40,6 +41,7 @@ class PatientBuilder:
 
     # -- observations ---------------------------------------------------------------------------
     def observation(self, cls: str, *, result: str | None = None, date: str = "2026-01-01", **values: float | str) -> PatientBuilder:
+        self.facts.append(("observation", cls, result, date, tuple(sorted(values.items()))))
         lines = [f"h:effectiveDate {_date(date)}"]
         if result:
             lines.append(f"h:result h:{result}")
@@ -99,6 +101,7 @@ class PatientBuilder:
 
     # -- conditions, procedures, therapy -------------------------------------------------------
     def condition(self, cls: str, onset: str | None = "2026-01-01") -> PatientBuilder:
+        self.facts.append(("condition", cls, onset))
         lines = [f"h:onsetDate {_date(onset)}"] if onset else []
         return self._add("h:hasCondition", "condition", cls, lines)
 
@@ -109,9 +112,11 @@ class PatientBuilder:
         return self.m_category("m0", date=date)
 
     def surgery(self, date: str) -> PatientBuilder:
+        self.facts.append(("surgery", date))
         return self._add("h:hasProcedure", "procedure", "BreastCancerSurgery", [f"h:performedDate {_date(date)}"])
 
     def therapy(self, drug: str, phase: str, start: str | None, end: str | None = None, *, ongoing: bool = False) -> PatientBuilder:
+        self.facts.append(("therapy", drug, phase, start, end, ongoing))
         lines = [f"h:drug h:{drug}", f"h:therapyPhase h:{phase}-phase"]
         if start:
             lines.append(f"h:startDate {_date(start)}")
@@ -121,10 +126,12 @@ class PatientBuilder:
         return self._add("h:hasTherapy", "therapy", "TherapyExposure", lines)
 
     def unavailable(self, drug: str) -> PatientBuilder:
+        self.facts.append(("unavailable", drug))
         self._links.append(f"h:drugUnavailable h:{drug}")
         return self
 
     def plan(self, orders: list[tuple[str, str | None, str | None]]) -> PatientBuilder:
+        self.facts.append(("plan", tuple(orders)))
         plan_node = f"<{self.iri}/plan/1>"
         order_nodes = []
         for i, (drug, start, end) in enumerate(orders, 1):

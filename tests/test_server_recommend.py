@@ -168,9 +168,14 @@ def test_fuzz_recommend_finds_no_server_error(server: RunningServer, mode: str) 
     if mode == "negative":
         checks.append(negative_data_rejection)
 
+    statuses: dict[int, int] = {}
+
     @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode))
     def fuzz(case: Any) -> None:
-        case.call_and_validate(base_url=server.base_url, checks=checks)
+        response = case.call_and_validate(base_url=server.base_url, checks=checks)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
     fuzz()
+    assert sum(statuses.values()) >= FUZZ_EXAMPLES // 2, statuses
+    assert not any(status >= 500 for status in statuses), statuses

@@ -1,0 +1,51 @@
+"""The rule engine agrees with the plain-Python oracle on generated cohorts (differential test)."""
+
+from __future__ import annotations
+
+import random
+import sys
+from datetime import date
+from pathlib import Path
+
+from her2kg.engine import run_rules
+from her2kg.knowledge import knowledge_ntriples
+from her2kg.patients import evaluation_triples, read_turtle
+from her2kg.rules import load_rules
+from her2kg.stores.embedded import EmbeddedStore
+from her2kg.synthetic import random_patient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from plain_decide import build_indexes, decide  # noqa: E402
+
+DECISIONS = """PREFIX h: <https://w3id.org/her2kg/>
+SELECT ?id ?kind ?x WHERE {
+  ?p h:patientId ?id .
+  { ?p h:permittedRecommendation ?x . BIND("permitted" AS ?kind) }
+  UNION { ?p h:forbiddenRegimen ?x . BIND("forbidden" AS ?kind) }
+}"""
+
+
+def engine_decisions(builders: list, as_of: str) -> dict[str, tuple[set[str], set[str]]]:
+    store = EmbeddedStore()
+    store.load_ntriples(knowledge_ntriples())
+    for b in builders:
+        p = read_turtle(b.patient_id, b.to_turtle().encode())
+        store.load_ntriples(p.ntriples + evaluation_triples(p.patient_iris, as_of, []))
+    run_rules(store, load_rules())
+    out: dict[str, tuple[set[str], set[str]]] = {b.patient_id: (set(), set()) for b in builders}
+    for row in store.select(DECISIONS):
+        out[row["id"]][0 if row["kind"] == "permitted" else 1].add(row["x"])
+    return out
+
+
+def test_engine_equals_plain_python_on_500_generated_patients() -> None:
+    rng = random.Random(20261124)
+    builders = [random_patient(rng, f"g{i}") for i in range(500)]
+    got = engine_decisions(builders, "2026-11-01")
+    kb = build_indexes()
+    mismatches = []
+    for b in builders:
+        want = decide(b.facts, date(2026, 11, 1), kb)
+        if got[b.patient_id] != want:
+            mismatches.append((b.patient_id, got[b.patient_id], want))
+    assert not mismatches, f"{len(mismatches)} patients differ, first: {mismatches[0]}"
