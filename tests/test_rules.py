@@ -57,9 +57,11 @@ KNOWLEDGE_ONLY = "knowledge-only"
 
 # rule id -> (fires, near miss); each a function returning the patients (or KNOWLEDGE_ONLY)
 CASES: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
+    "kb-superclasses": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "type-closure": (lambda: [met()], lambda: "empty"),
     "kb-regimen-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "kb-regimen-required-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
+    "kb-component-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "kb-contraindication-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "kb-monitoring-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "kb-combination-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),

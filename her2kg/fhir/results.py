@@ -155,7 +155,11 @@ def read_ish(resource: JsonObject, mapping: CodeMapping, families: frozenset[str
         if numerator is None or denominator is None or denominator <= 0 or numerator < 0:
             return ValueRead(problem="its valueRatio has no usable numerator and denominator")
         comparator = text(obj(ratio, "numerator"), "comparator") or ""
-        value = (numerator / denominator).quantize(Decimal("0.01")) if denominator != 1 else numerator
+        value = to_decimal(numerator / denominator) if denominator != 1 else numerator
+        if value is None:
+            return ValueRead(problem="its valueRatio is not a plausible HER2/CEP17 ratio")
+        if denominator != 1 and value.adjusted() > -3:
+            value = value.quantize(Decimal("0.01"))
         return _ratio_statements(value, comparator if comparator in FHIR_COMPARATORS else "")
     string = text(resource, "valueString")
     if string is not None:

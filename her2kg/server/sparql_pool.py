@@ -1,7 +1,8 @@
 """A fixed pool of SPARQL worker processes with a hard time limit per request.
 
-Each worker (`sparql_worker.worker_main`) is a separate process started with the `spawn`
-method (safe in a threaded server) and holds its own copy of the served triples. A request
+Each worker (`sparql_worker`) is a separate Python process, started as a plain subprocess
+connected by a socket pair (safe in a threaded server, and independent of how the server's
+own main module was started), and holds its own copy of the served triples. A request
 borrows an idle worker, sends the job and waits at most `timeout` seconds for the answer. If
 the answer is late the worker process is killed (SIGKILL), which stops the query for certain,
 and a fresh worker is started in the background from the same data.
@@ -13,15 +14,18 @@ others reload it, so all workers always answer over the same triples.
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import os
 import queue
+import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from pathlib import Path
 
-from her2kg.server.sparql_worker import Failure, QueryJob, ReloadJob, UpdateJob, UpdateOutcome, worker_main
+from her2kg.server.sparql_worker import Failure, QueryJob, ReloadJob, UpdateJob, UpdateOutcome
 
 log = logging.getLogger("her2kg.server")
 
@@ -40,14 +44,20 @@ class WorkerFailed(Exception):
     """A worker died or could not start."""
 
 
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+
+
 @dataclass(eq=False)
 class _Worker:
-    process: BaseProcess
+    process: subprocess.Popen[bytes]
     conn: Connection
 
     @property
     def pid(self) -> int | None:
         return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
 
 class QueryPool:
@@ -57,7 +67,6 @@ class QueryPool:
         self._data = data
         self._size = size
         self._timeout = timeout
-        self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -150,10 +159,11 @@ class QueryPool:
             except (OSError, ValueError):
                 pass
         for worker in workers:
-            worker.process.join(timeout=1.0)
-            if worker.process.is_alive():
+            try:
+                worker.process.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
                 worker.process.kill()
-                worker.process.join(timeout=5.0)
+                worker.process.wait(timeout=5.0)
             worker.conn.close()
 
     # -- internals ------------------------------------------------------------------------
@@ -181,11 +191,28 @@ class QueryPool:
         return outcome
 
     def _spawn(self, data: bytes) -> _Worker:
-        parent, child = self._context.Pipe(duplex=True)
-        process = self._context.Process(target=worker_main, args=(child, data), name="her2kg-sparql", daemon=True)
-        process.start()
-        child.close()
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH", "")) if p)
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "her2kg.server.sparql_worker", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        except OSError as exc:
+            ours.close()
+            raise WorkerFailed(f"cannot start a query worker ({exc.strerror})") from exc
+        finally:
+            theirs.close()
+        parent = Connection(ours.detach())
         worker = _Worker(process, parent)
+        try:
+            parent.send_bytes(data)
+        except OSError as exc:
+            self._kill(worker)
+            raise WorkerFailed("a query worker stopped before it got the data") from exc
         if not parent.poll(_START_TIMEOUT):
             self._kill(worker)
             raise WorkerFailed("a query worker did not start in time")
@@ -205,9 +232,12 @@ class QueryPool:
     def _kill(self, worker: _Worker) -> None:
         with self._lock:
             self._all.discard(worker)
-        if worker.process.is_alive():
+        if worker.alive():
             worker.process.kill()
-        worker.process.join(timeout=10.0)
+        try:
+            worker.process.wait(timeout=10.0)
+        except subprocess.TimeoutExpired:
+            log.error("a killed query worker (pid %s) did not exit", worker.pid)
         worker.conn.close()
 
     def _replace(self, worker: _Worker) -> None:

@@ -2,8 +2,9 @@
 
 A query that runs past the time limit cannot be interrupted inside pyoxigraph, so the server
 runs every query in one of these processes and kills the process when the limit is reached
-(`sparql_pool`). This module imports only pyoxigraph and the standard library, so that a new
-worker starts quickly.
+(`sparql_pool`). A worker is started as `python -m her2kg.server.sparql_worker FD` with one
+end of a socket pair on file descriptor FD; it imports only pyoxigraph and the standard
+library, so that it starts quickly, and it never re-imports the server's main module.
 
 Results are capped at `max_results` rows (or triples); the outcome says when it was cut.
 """
@@ -11,6 +12,8 @@ Results are capped at `max_results` rows (or triples); the outcome says when it 
 from __future__ import annotations
 
 import json
+import signal
+import sys
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -85,8 +88,12 @@ def load_store(data: bytes) -> ox.Store:
     return store
 
 
-def worker_main(conn: Connection, data: bytes) -> None:
-    """Entry point of a worker process: load the data, then answer jobs until told to stop."""
+def worker_main(conn: Connection) -> None:
+    """Serve one pool connection: receive the data, load it, then answer jobs until told to stop."""
+    try:
+        data = conn.recv_bytes()
+    except (EOFError, OSError):
+        return
     store = load_store(data)
     conn.send(("ready", len(store)))
     while True:
@@ -185,3 +192,21 @@ def term_json(term: Any) -> dict[str, Any]:
             },
         }
     raise TypeError(f"unexpected RDF term {term!r}")
+
+
+def main(argv: list[str]) -> int:
+    """`python -m her2kg.server.sparql_worker FD`: serve the pool connection on file descriptor FD."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
+    conn = Connection(int(argv[0]))
+    try:
+        worker_main(conn)
+    finally:
+        conn.close()
+    return 0
+
+
+if __name__ == "__main__":
+    # Run the module's importable copy, so that pickled results name `her2kg.server.sparql_worker`.
+    from her2kg.server.sparql_worker import main as _main
+
+    raise SystemExit(_main(sys.argv[1:]))
