@@ -78,7 +78,8 @@ def resolve_drugs(names: Sequence[str], store: TripleStore) -> list[str]:
     rows = store.select(
         """PREFIX h: <https://w3id.org/her2kg/>
         PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-        SELECT ?drug ?code WHERE { ?drug a h:Drug . OPTIONAL { ?drug skos:notation ?code . FILTER(DATATYPE(?code) = h:NCIt) } }"""
+        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        SELECT ?drug ?code WHERE { ?drug a ?class . ?class rdfs:subClassOf* h:Drug . OPTIONAL { ?drug skos:notation ?code . FILTER(DATATYPE(?code) = h:NCIt) } }"""
     )
     by_name: dict[str, str] = {}
     for row in rows:
@@ -89,7 +90,7 @@ def resolve_drugs(names: Sequence[str], store: TripleStore) -> list[str]:
     for name in names:
         iri = by_name.get(name.strip().lower().removeprefix("h:"))
         if iri is None:
-            known = ", ".join(sorted(k for k in by_name if not k.startswith("c")))
+            known = ", ".join(sorted(k for k in by_name if not k[1:].isdigit()))
             raise UsageError(f"unknown drug {name!r} for --unavailable; use a drug key ({known}) or an NCIt code")
         resolved.append(iri)
     return resolved

@@ -19,7 +19,9 @@ H = rdflib.Namespace("https://w3id.org/her2kg/")
 def test_text_output_is_turtle_with_the_patient_first(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["import-fhir", str(P02)]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("@prefix h: <https://w3id.org/her2kg/> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n\n<https://w3id.org/her2kg/patient/p02> a h:Patient ;")
+    assert out.startswith(
+        "@prefix h: <https://w3id.org/her2kg/> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n\n<https://w3id.org/her2kg/patient/p02> a h:Patient ;"
+    )
     graph = rdflib.Graph().parse(data=out, format="turtle")
     patient = rdflib.URIRef("https://w3id.org/her2kg/patient/p02")
     assert (patient, H.patientId, rdflib.Literal("p02")) in graph
@@ -47,7 +49,11 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert document["turtle"].startswith("@prefix h:")
     assert {"code": "fhir-missing-value", "field": "Bundle.entry[1]"}.items() <= document["errors"][0].items()
     assert all(set(w) == {"code", "message"} for w in document["warnings"])
-    assert {"field": "Bundle.entry[7]", "resource": "Observation/void", "reason": "status is entered-in-error"} in document["ignored"]
+    assert {
+        "field": "Bundle.entry[7]",
+        "resource": "Observation/void",
+        "reason": "status is entered-in-error",
+    } in document["ignored"]
 
 
 def test_errors_exit_1_and_say_what_to_fix(capsys: pytest.CaptureFixture[str]) -> None:

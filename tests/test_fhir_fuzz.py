@@ -28,20 +28,78 @@ DATA = Path(__file__).resolve().parent / "data" / "fhir"
 EXAMPLES = int(os.environ.get("HER2KG_FUZZ_EXAMPLES", "300"))
 
 RESOURCE_TYPES = [
-    "Patient", "Condition", "Observation", "Procedure", "MedicationRequest",
-    "MedicationAdministration", "MedicationStatement", "Medication", "Encounter", "", "Bundle",
+    "Patient",
+    "Condition",
+    "Observation",
+    "Procedure",
+    "MedicationRequest",
+    "MedicationAdministration",
+    "MedicationStatement",
+    "Medication",
+    "Encounter",
+    "",
+    "Bundle",
 ]
 STATUSES = [
-    "final", "amended", "preliminary", "registered", "cancelled", "entered-in-error", "completed",
-    "stopped", "active", "on-hold", "draft", "intended", "not-taken", "unknown", "in-progress", "",
+    "final",
+    "amended",
+    "preliminary",
+    "registered",
+    "cancelled",
+    "entered-in-error",
+    "completed",
+    "stopped",
+    "active",
+    "on-hold",
+    "draft",
+    "intended",
+    "not-taken",
+    "unknown",
+    "in-progress",
+    "",
 ]
-BROKEN_DATES = ["2024", "2024-02", "2024-13-01", "2023-02-30", "2024-02-20T25:61:00Z", "", "yesterday", "02/20/2024", "0000-01-01", "9999-12-31"]
+BROKEN_DATES = [
+    "2024",
+    "2024-02",
+    "2024-13-01",
+    "2023-02-30",
+    "2024-02-20T25:61:00Z",
+    "",
+    "yesterday",
+    "02/20/2024",
+    "0000-01-01",
+    "9999-12-31",
+]
 FIELDS = [
-    "valueQuantity", "valueRatio", "valueString", "valueCodeableConcept", "valueInteger", "valueCode",
-    "component", "effectivePeriod", "effectiveDateTime", "issued", "onsetPeriod", "performedPeriod",
-    "contained", "medicationReference", "medicationCodeableConcept", "dosageInstruction", "dispenseRequest",
-    "extension", "subject", "clinicalStatus", "verificationStatus", "intent", "doNotPerform", "id", "code",
-    "dataAbsentReason", "ingredient", "birthDate", "authoredOn",
+    "valueQuantity",
+    "valueRatio",
+    "valueString",
+    "valueCodeableConcept",
+    "valueInteger",
+    "valueCode",
+    "component",
+    "effectivePeriod",
+    "effectiveDateTime",
+    "issued",
+    "onsetPeriod",
+    "performedPeriod",
+    "contained",
+    "medicationReference",
+    "medicationCodeableConcept",
+    "dosageInstruction",
+    "dispenseRequest",
+    "extension",
+    "subject",
+    "clinicalStatus",
+    "verificationStatus",
+    "intent",
+    "doNotPerform",
+    "id",
+    "code",
+    "dataAbsentReason",
+    "ingredient",
+    "birthDate",
+    "authoredOn",
 ]
 SHAPED = [
     {"value": 1e20},
@@ -52,17 +110,46 @@ SHAPED = [
     [{"url": "https://w3id.org/her2kg/fhir/StructureDefinition/therapy-phase", "valueCoding": {"code": "metastatic"}}],
     {"reference": "#missing"},
     {"reference": "Medication/none"},
-    [{"resourceType": "Medication", "id": "missing", "ingredient": [{"itemCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "224905"}]}}]}],
+    [
+        {
+            "resourceType": "Medication",
+            "id": "missing",
+            "ingredient": [
+                {
+                    "itemCodeableConcept": {
+                        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "224905"}]
+                    }
+                }
+            ],
+        }
+    ],
     [{"timing": {"repeat": {"boundsPeriod": {"start": "2024-02", "end": 5}}}}, {"timing": []}],
     {"validityPeriod": {"start": "2024-01-01", "end": "2023-01-01"}},
-    [{"code": {"coding": [{"system": "http://loinc.org", "code": "33728-7"}]}, "valueQuantity": {"value": 1, "unit": "km"}}],
+    [
+        {
+            "code": {"coding": [{"system": "http://loinc.org", "code": "33728-7"}]},
+            "valueQuantity": {"value": 1, "unit": "km"},
+        }
+    ],
     {"coding": [{"system": "http://loinc.org", "code": "85319-2"}, {"system": "http://loinc.org", "code": "10230-1"}]},
-    {"coding": [{"system": "http://snomed.info/sct", "code": "10828004"}, {"system": "http://snomed.info/sct", "code": "260385009"}]},
+    {
+        "coding": [
+            {"system": "http://snomed.info/sct", "code": "10828004"},
+            {"system": "http://snomed.info/sct", "code": "260385009"},
+        ]
+    },
     {"coding": [{"system": "https://w3id.org/her2kg/fhir/CodeSystem/her2kg", "code": "drug-unavailable"}]},
     {"start": "2024-02-30"},
     {"reference": "Patient/someone-else"},
 ]
-SYSTEMS = ["http://loinc.org", "http://snomed.info/sct", "http://www.nlm.nih.gov/research/umls/rxnorm", "http://example.org/x", "", "urn:oid:1.2.3"]
+SYSTEMS = [
+    "http://loinc.org",
+    "http://snomed.info/sct",
+    "http://www.nlm.nih.gov/research/umls/rxnorm",
+    "http://example.org/x",
+    "",
+    "urn:oid:1.2.3",
+]
 
 json_values = st.recursive(
     st.none()
@@ -117,7 +204,19 @@ def _dicts_with(doc: Any, key: str) -> list[dict[str, Any]]:
 
 def _mutate(doc: Any, data: st.DataObject) -> None:
     operation = data.draw(
-        st.sampled_from(["drop", "replace", "swap_type", "unknown_code", "duplicate_patient", "break_date", "resource_type", "status", "set_field"])
+        st.sampled_from(
+            [
+                "drop",
+                "replace",
+                "swap_type",
+                "unknown_code",
+                "duplicate_patient",
+                "break_date",
+                "resource_type",
+                "status",
+                "set_field",
+            ]
+        )
     )
     slots = _slots(doc)
     if operation in {"drop", "replace", "swap_type"} and slots:
@@ -129,7 +228,7 @@ def _mutate(doc: Any, data: st.DataObject) -> None:
         else:
             value = container[key]
             swapped = {dict: [], list: {}, str: 0, int: "0", float: [1.5], bool: "true", type(None): {}}
-            container[key] = swapped.get(type(value), None)
+            container[key] = swapped.get(type(value))
     elif operation == "unknown_code":
         codings = _dicts_with(doc, "code")
         if codings:
@@ -141,14 +240,24 @@ def _mutate(doc: Any, data: st.DataObject) -> None:
     elif operation == "duplicate_patient":
         entries = doc.get("entry") if isinstance(doc, dict) else None
         if isinstance(entries, list):
-            patients = [e for e in entries if isinstance(e, dict) and isinstance(e.get("resource"), dict) and e["resource"].get("resourceType") == "Patient"]
+            patients = [
+                e
+                for e in entries
+                if isinstance(e, dict)
+                and isinstance(e.get("resource"), dict)
+                and e["resource"].get("resourceType") == "Patient"
+            ]
             if patients:
                 copy = json.loads(json.dumps(patients[0]))
                 if data.draw(st.booleans()):
                     copy["resource"]["id"] = data.draw(st.text(max_size=6))
                 entries.insert(data.draw(st.integers(0, len(entries))), copy)
     elif operation == "break_date":
-        dated = [(c, k) for c, k in slots if isinstance(c[k], str) and len(c[k]) >= 7 and c[k][:4].isdigit() and c[k][4:5] == "-"]
+        dated = [
+            (c, k)
+            for c, k in slots
+            if isinstance(c[k], str) and len(c[k]) >= 7 and c[k][:4].isdigit() and c[k][4:5] == "-"
+        ]
         if dated:
             container, key = data.draw(st.sampled_from(dated))
             container[key] = data.draw(st.sampled_from(BROKEN_DATES))
@@ -160,7 +269,9 @@ def _mutate(doc: Any, data: st.DataObject) -> None:
         resources = _dicts_with(doc, "resourceType")
         if resources:
             resource = data.draw(st.sampled_from(resources))
-            resource[data.draw(st.sampled_from(FIELDS))] = json.loads(json.dumps(data.draw(st.sampled_from(SHAPED) | json_values)))
+            resource[data.draw(st.sampled_from(FIELDS))] = json.loads(
+                json.dumps(data.draw(st.sampled_from(SHAPED) | json_values))
+            )
     elif operation == "status":
         resources = _dicts_with(doc, "status")
         if resources:
@@ -183,7 +294,9 @@ def _check(result: FhirImport) -> None:
         assert result.patient_iri and f"<{result.patient_iri}>" in result.ntriples
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(data=st.data())
 def test_import_bundle_never_raises_on_mutated_bundles(data: st.DataObject) -> None:
     name, text = data.draw(st.sampled_from(_base_texts()), label="base bundle")

@@ -83,8 +83,14 @@ def test_vignettes_carry_the_facts_their_expectations_need(mapping: CodeMapping,
     if her2 in ("positive", "negative"):
         assert ask(result, f"{p} h:hasObservation ?o . ?o a h:HER2IHCTest ; h:result h:{her2}")
     if expect.get("errors"):  # p12: no HER2 result at all; the rules reject it, the importer imports it
-        assert not ask(result, f"{p} h:hasObservation ?o . ?o a ?c . FILTER(?c IN (h:HER2IHCTest, h:HER2ISHTest, h:HER2StatusInterpretation))")
-    metastatic = ask(result, f"{{ {p} h:hasCondition ?c . ?c a h:BoneMetastasis }} UNION {{ {p} h:hasCondition ?c . ?c a h:LiverMetastasis }} UNION {{ {p} h:hasObservation ?o . ?o h:result h:m1 }}")
+        assert not ask(
+            result,
+            f"{p} h:hasObservation ?o . ?o a ?c . FILTER(?c IN (h:HER2IHCTest, h:HER2ISHTest, h:HER2StatusInterpretation))",
+        )
+    metastatic = ask(
+        result,
+        f"{{ {p} h:hasCondition ?c . ?c a h:BoneMetastasis }} UNION {{ {p} h:hasCondition ?c . ?c a h:LiverMetastasis }} UNION {{ {p} h:hasObservation ?o . ?o h:result h:m1 }}",
+    )
     if expect.get("setting") == "metastatic":
         assert metastatic
     if expect.get("setting") == "early":
@@ -95,19 +101,46 @@ def test_vignettes_carry_the_facts_their_expectations_need(mapping: CodeMapping,
 def test_p02_has_three_metastatic_exposures_and_one_progression(mapping: CodeMapping) -> None:
     result = load(VIGNETTES / "p02-met-second-line.json", mapping)
     p = f"<{result.patient_iri}>"
-    assert count(result, f"{p} h:hasTherapy ?t . ?t a h:TherapyExposure ; h:therapyPhase h:metastatic-phase ; h:exposureStatus h:ended-status") == 3
-    assert count(result, f"{p} h:hasObservation ?o . ?o a h:DiseaseStatusAssessment ; h:result h:disease-progression ; h:effectiveDate \"2026-09-01\"^^xsd:date") == 1
-    assert ask(result, f'{p} h:hasTherapy ?t . ?t h:drug h:trastuzumab ; h:startDate "2024-01-20"^^xsd:date ; h:endDate "2026-09-01"^^xsd:date')
-    assert ask(result, f'<{result.patient_iri}/therapy/8> h:sourceReference "Bundle.entry[8] MedicationStatement/86412f60-1f44-51f4-9187-9cb418e6bc23"')
+    assert (
+        count(
+            result,
+            f"{p} h:hasTherapy ?t . ?t a h:TherapyExposure ; h:therapyPhase h:metastatic-phase ; h:exposureStatus h:ended-status",
+        )
+        == 3
+    )
+    assert (
+        count(
+            result,
+            f'{p} h:hasObservation ?o . ?o a h:DiseaseStatusAssessment ; h:result h:disease-progression ; h:effectiveDate "2026-09-01"^^xsd:date',
+        )
+        == 1
+    )
+    assert ask(
+        result,
+        f'{p} h:hasTherapy ?t . ?t h:drug h:trastuzumab ; h:startDate "2024-01-20"^^xsd:date ; h:endDate "2026-09-01"^^xsd:date',
+    )
+    assert ask(
+        result,
+        f'<{result.patient_iri}/therapy/8> h:sourceReference "Bundle.entry[8] MedicationStatement/86412f60-1f44-51f4-9187-9cb418e6bc23"',
+    )
 
 
 def test_p10_has_one_plan_with_three_orders(mapping: CodeMapping) -> None:
     result = load(VIGNETTES / "p10-proposed-anthracycline-trastuzumab.json", mapping)
     p = f"<{result.patient_iri}>"
     assert count(result, f"{p} h:hasProposedPlan ?plan") == 1
-    assert count(result, f"{p} h:hasProposedPlan ?plan . ?plan a h:ProposedPlan ; h:hasOrder ?o . ?o a h:ProposedOrder ; h:drug ?d") == 3
+    assert (
+        count(
+            result,
+            f"{p} h:hasProposedPlan ?plan . ?plan a h:ProposedPlan ; h:hasOrder ?o . ?o a h:ProposedOrder ; h:drug ?d",
+        )
+        == 3
+    )
     for drug in ("doxorubicin", "cyclophosphamide", "trastuzumab"):
-        assert ask(result, f'{p} h:hasProposedPlan/h:hasOrder ?o . ?o h:drug h:{drug} ; h:startDate "2026-11-10"^^xsd:date ; h:endDate "2027-01-20"^^xsd:date')
+        assert ask(
+            result,
+            f'{p} h:hasProposedPlan/h:hasOrder ?o . ?o h:drug h:{drug} ; h:startDate "2026-11-10"^^xsd:date ; h:endDate "2027-01-20"^^xsd:date',
+        )
     assert not ask(result, f"{p} h:hasTherapy ?t")
 
 
@@ -119,7 +152,9 @@ def test_p03_has_trastuzumab_deruxtecan_unavailable(mapping: CodeMapping) -> Non
 def test_p08_has_residual_disease_after_neoadjuvant_therapy_and_surgery(mapping: CodeMapping) -> None:
     result = load(VIGNETTES / "p08-residual-disease.json", mapping)
     p = f"<{result.patient_iri}>"
-    assert ask(result, f"{p} h:hasObservation ?o . ?o a h:PathologicResponseAssessment ; h:result h:residual-invasive-disease")
+    assert ask(
+        result, f"{p} h:hasObservation ?o . ?o a h:PathologicResponseAssessment ; h:result h:residual-invasive-disease"
+    )
     assert ask(result, f'{p} h:hasProcedure ?s . ?s a h:BreastCancerSurgery ; h:performedDate "2026-06-01"^^xsd:date')
     assert count(result, f"{p} h:hasTherapy ?t . ?t h:therapyPhase h:neoadjuvant-phase") == 4
     assert ask(result, f"{p} h:hasObservation ?o . ?o a h:TumourSizeMeasurement ; h:sizeMillimetres 42.0")
@@ -128,7 +163,10 @@ def test_p08_has_residual_disease_after_neoadjuvant_therapy_and_surgery(mapping:
 def test_p05_adjuvant_trastuzumab_then_liver_metastasis(mapping: CodeMapping) -> None:
     result = load(VIGNETTES / "p05-early-recurrence.json", mapping)
     p = f"<{result.patient_iri}>"
-    assert ask(result, f'{p} h:hasTherapy ?t . ?t h:drug h:trastuzumab ; h:therapyPhase h:adjuvant-phase ; h:endDate "2024-02-20"^^xsd:date')
+    assert ask(
+        result,
+        f'{p} h:hasTherapy ?t . ?t h:drug h:trastuzumab ; h:therapyPhase h:adjuvant-phase ; h:endDate "2024-02-20"^^xsd:date',
+    )
     assert ask(result, f'{p} h:hasCondition ?c . ?c a h:LiverMetastasis ; h:onsetDate "2024-08-20"^^xsd:date')
 
 
@@ -193,8 +231,14 @@ def test_synthea_patient_is_stage_3_er_negative_pr_positive_her2_negative(mappin
 def test_a_real_bundle_changed_to_her2_positive_imports_as_positive(mapping: CodeMapping, tmp_path: Path) -> None:
     data = json.loads(MCODE.read_text(encoding="utf-8"))
     changed = copy.deepcopy(data)
-    her2 = next(e["resource"] for e in changed["entry"] if e["resource"].get("id") == "mCODETrialMatchingTumorMarker03PatientExample01")
-    her2["valueCodeableConcept"] = {"coding": [{"system": "http://snomed.info/sct", "code": "10828004", "display": "Positive (qualifier value)"}]}
+    her2 = next(
+        e["resource"]
+        for e in changed["entry"]
+        if e["resource"].get("id") == "mCODETrialMatchingTumorMarker03PatientExample01"
+    )
+    her2["valueCodeableConcept"] = {
+        "coding": [{"system": "http://snomed.info/sct", "code": "10828004", "display": "Positive (qualifier value)"}]
+    }
     path = tmp_path / "her2-positive.json"
     path.write_text(json.dumps(changed), encoding="utf-8")
 
@@ -218,7 +262,9 @@ def test_values_are_read_from_every_supported_form(mapping: CodeMapping) -> None
     p = f"<{result.patient_iri}>"
     o = f"<{result.patient_iri}/observation"
     assert result.errors == ()
-    assert ask(result, f'{o}/1> a h:HER2IHCTest ; h:result h:ihc-3plus ; h:effectiveDate "2024-03-01"^^xsd:date')  # "3 +", -05:00
+    assert ask(
+        result, f'{o}/1> a h:HER2IHCTest ; h:result h:ihc-3plus ; h:effectiveDate "2024-03-01"^^xsd:date'
+    )  # "3 +", -05:00
     assert ask(result, f"{o}/2> h:result h:ihc-2plus")  # valueCodeableConcept.text "Score 2+"
     assert ask(result, f'{o}/3> a h:HER2ISHTest ; h:ishRatio 2.2 ; h:ratioComparator ">"')
     assert ask(result, f"{o}/4> h:ishRatio 2.3")
@@ -230,11 +276,15 @@ def test_values_are_read_from_every_supported_form(mapping: CodeMapping) -> None
     assert ask(result, f'{o}/10> h:percentValue 55.0 ; h:effectiveDate "2024-03-02"^^xsd:date')
     assert ask(result, f"{o}/11> a h:TumourSizeMeasurement ; h:sizeMillimetres 25.0")
     assert ask(result, f"{o}/12> h:sizeMillimetres 18.0")
-    assert ask(result, f'{o}/13> a h:DistantMetastasisCategory ; h:result h:m1 ; h:effectiveDate "2024-03-05"^^xsd:date')
+    assert ask(
+        result, f'{o}/13> a h:DistantMetastasisCategory ; h:result h:m1 ; h:effectiveDate "2024-03-05"^^xsd:date'
+    )
     assert ask(result, f"{o}/14> a h:DiseaseBurdenAssessment ; h:result h:high-burden")
     assert ask(result, f"{o}/15> h:result h:stable-disease")
     assert not ask(result, f"{o}/15> h:effectiveDate ?d")  # "2024-04" is kept out, with a warning
-    assert ask(result, f'{p} h:hasCondition ?c . ?c a h:BreastCancer ; h:onsetDate "2024-02-28"^^xsd:date')  # ICD-10 C50.912
+    assert ask(
+        result, f'{p} h:hasCondition ?c . ?c a h:BreastCancer ; h:onsetDate "2024-02-28"^^xsd:date'
+    )  # ICD-10 C50.912
     assert ask(result, f"{p} h:hasCondition ?c . ?c a h:HER2PositiveBreastCancer")
     assert ask(result, f"{p} h:hasCondition ?c . ?c a h:Pregnancy")
     assert not ask(result, f"{p} h:hasCondition ?c . ?c a h:HeartFailure")  # resolved
@@ -255,16 +305,28 @@ def test_therapy_phases_products_references_and_the_proposed_plan(mapping: CodeM
     # searchset with absolute references to the Patient
     assert ask(result, f"{p} h:hasCondition ?c . ?c a h:BreastCancer")
     # before surgery -> neoadjuvant; after -> adjuvant; after the metastasis -> metastatic; stated phase wins
-    assert ask(result, f"{t}/3> h:drug h:trastuzumab ; h:therapyPhase h:neoadjuvant-phase ; h:exposureStatus h:ended-status")
-    assert ask(result, f"{t}/4-1> h:drug h:pertuzumab ; h:therapyPhase h:adjuvant-phase")  # contained Medication, 2 ingredients
+    assert ask(
+        result, f"{t}/3> h:drug h:trastuzumab ; h:therapyPhase h:neoadjuvant-phase ; h:exposureStatus h:ended-status"
+    )
+    assert ask(
+        result, f"{t}/4-1> h:drug h:pertuzumab ; h:therapyPhase h:adjuvant-phase"
+    )  # contained Medication, 2 ingredients
     assert ask(result, f"{t}/4-2> h:drug h:trastuzumab ; h:therapyPhase h:adjuvant-phase")
-    assert ask(result, f'{t}/6> h:drug h:trastuzumab-emtansine ; h:therapyPhase h:metastatic-phase ; h:exposureStatus h:ongoing-status ; h:startDate "2023-06-01"^^xsd:date')
+    assert ask(
+        result,
+        f'{t}/6> h:drug h:trastuzumab-emtansine ; h:therapyPhase h:metastatic-phase ; h:exposureStatus h:ongoing-status ; h:startDate "2023-06-01"^^xsd:date',
+    )
     assert not ask(result, f"{t}/6> h:endDate ?d")
-    assert ask(result, f"{t}/8> h:drug h:tamoxifen ; h:therapyPhase h:adjuvant-phase ; h:exposureStatus h:ongoing-status")
+    assert ask(
+        result, f"{t}/8> h:drug h:tamoxifen ; h:therapyPhase h:adjuvant-phase ; h:exposureStatus h:ongoing-status"
+    )
     assert ask(result, f"{t}/12> h:drug h:docetaxel ; h:therapyPhase h:metastatic-phase")
     assert ask(result, f"{p} h:drugUnavailable h:trastuzumab")  # by product code 1922509
     assert count(result, f"{p} h:hasProposedPlan/h:hasOrder ?o") == 2
-    assert ask(result, f'{p} h:hasProposedPlan/h:hasOrder ?o . ?o h:drug h:lapatinib ; h:startDate "2026-12-01"^^xsd:date ; h:endDate "2027-03-01"^^xsd:date')
+    assert ask(
+        result,
+        f'{p} h:hasProposedPlan/h:hasOrder ?o . ?o h:drug h:lapatinib ; h:startDate "2026-12-01"^^xsd:date ; h:endDate "2027-03-01"^^xsd:date',
+    )
     assert ask(result, f"{p} h:hasProposedPlan/h:hasOrder ?o . ?o h:drug h:capecitabine")
     assert [(i.field, i.reason) for i in result.ignored] == [("Bundle.entry[9]", "status is cancelled")]
 
@@ -303,7 +365,11 @@ def test_problems_are_errors_when_the_answer_could_be_unsafe(mapping: CodeMappin
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("two-patients.json", "fhir-several-patients"), ("no-patient.json", "fhir-no-patient"), ("patient-only.json", "fhir-not-a-bundle")],
+    [
+        ("two-patients.json", "fhir-several-patients"),
+        ("no-patient.json", "fhir-no-patient"),
+        ("patient-only.json", "fhir-not-a-bundle"),
+    ],
 )
 def test_bundle_level_errors(mapping: CodeMapping, name: str, code: str) -> None:
     result = load(DATA / name, mapping)
@@ -312,7 +378,9 @@ def test_bundle_level_errors(mapping: CodeMapping, name: str, code: str) -> None
     assert name in result.errors[0].message
 
 
-@pytest.mark.parametrize("value", [None, [], "Bundle", 3, {"resourceType": "Bundle", "entry": "x"}, {"resourceType": "Bundle"}])
+@pytest.mark.parametrize(
+    "value", [None, [], "Bundle", 3, {"resourceType": "Bundle", "entry": "x"}, {"resourceType": "Bundle"}]
+)
 def test_json_that_is_no_bundle_is_an_error(mapping: CodeMapping, value: object) -> None:
     result = import_bundle(value, mapping=mapping, source="in.json")
     assert len(result.errors) == 1
@@ -345,7 +413,9 @@ def test_patient_references_by_fullurl_and_urn_uuid(mapping: CodeMapping) -> Non
     assert codes(result.warnings) == ["fhir-other-patient"]
 
 
-def test_an_entry_that_breaks_a_mapper_becomes_an_error_not_a_traceback(mapping: CodeMapping, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_entry_that_breaks_a_mapper_becomes_an_error_not_a_traceback(
+    mapping: CodeMapping, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(ctx: object) -> object:
         raise ValueError("boom")
 
@@ -354,8 +424,13 @@ def test_an_entry_that_breaks_a_mapper_becomes_an_error_not_a_traceback(mapping:
     monkeypatch.setattr(bundle_module, "RESOURCE_MAPPERS", mappers)
     result = load(VIGNETTES / "p01-met-first-line.json", mapping)
     assert codes(result.errors) == ["fhir-unreadable-entry"] * 5
-    assert result.errors[0].message == "could not read Bundle.entry[2] (Observation/898e4ec1-d149-5c0a-a212-dafa1cd8473d): boom"
-    assert ask(result, f"<{result.patient_iri}> h:hasCondition ?c . ?c a h:BoneMetastasis")  # the other entries still import
+    assert (
+        result.errors[0].message
+        == "could not read Bundle.entry[2] (Observation/898e4ec1-d149-5c0a-a212-dafa1cd8473d): boom"
+    )
+    assert ask(
+        result, f"<{result.patient_iri}> h:hasCondition ?c . ?c a h:BoneMetastasis"
+    )  # the other entries still import
 
 
 def test_an_imprecise_therapy_date_is_an_error_naming_the_entry(mapping: CodeMapping) -> None:

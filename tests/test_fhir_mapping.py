@@ -139,7 +139,12 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def test_every_code_of_the_fhir_code_table_has_an_expectation() -> None:
     listed = set()
     for row in _rows(FHIR_CODES):
-        if row["resource"] != "Extension" and row["system"] in SYSTEMS and row["code"] and not row["code"].startswith("("):
+        if (
+            row["resource"] != "Extension"
+            and row["system"] in SYSTEMS
+            and row["code"]
+            and not row["code"].startswith("(")
+        ):
             listed.add((row["system"], row["code"]))
     missing = {key for key in listed if key not in EXPECTED and key[0] != "RXN"}
     assert not missing, f"add these fhir-codes.tsv codes to EXPECTED: {sorted(missing)}"
@@ -195,9 +200,17 @@ def test_every_notation_datatype_names_its_code_system(kb: ox.Store) -> None:
 
 
 def test_every_term_the_importer_writes_is_declared(kb: ox.Store) -> None:
-    names = [value for name, value in vars(terms).items() if name.isupper() and isinstance(value, str) and value.startswith(BASE)]
+    names = [
+        value
+        for name, value in vars(terms).items()
+        if name.isupper() and isinstance(value, str) and value.startswith(BASE)
+    ]
     names = [iri for iri in names if iri != BASE and not iri.startswith(BASE + "fhir/")]
-    undeclared = [iri for iri in names if not any(True for _ in kb.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(terms.RDF_TYPE), None))]
+    undeclared = [
+        iri
+        for iri in names
+        if not any(True for _ in kb.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(terms.RDF_TYPE), None))
+    ]
     assert not undeclared, f"terms used by the importer but not declared in ontology/: {undeclared}"
 
 
@@ -249,7 +262,10 @@ def test_a_notation_added_in_turtle_changes_the_import() -> None:
     extra = '@prefix h: <https://w3id.org/her2kg/> .\nh:DistantMetastasis <http://www.w3.org/2004/02/skos/core#notation> "94493005"^^h:SNOMEDCT .\n'
     extended = load_code_mapping(knowledge_ntriples(), extra_turtle=extra)
     result = import_bundle(_bundle(code), mapping=extended, source="pleura.json")
-    assert f"<{BASE}patient/x/condition/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{BASE}DistantMetastasis>" in result.ntriples
+    assert (
+        f"<{BASE}patient/x/condition/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{BASE}DistantMetastasis>"
+        in result.ntriples
+    )
     assert result.warnings == ()
 
 

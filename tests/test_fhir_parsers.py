@@ -160,7 +160,13 @@ def test_to_decimal(value: object, expected: Decimal | None) -> None:
 
 @pytest.mark.parametrize(
     ("value", "lexical"),
-    [(Decimal("60"), "60.0"), (Decimal("4.2") * 10, "42.0"), (Decimal("2.60"), "2.60"), (Decimal("1E-7"), "0.0000001"), (Decimal("-0"), "0.0")],
+    [
+        (Decimal("60"), "60.0"),
+        (Decimal("4.2") * 10, "42.0"),
+        (Decimal("2.60"), "2.60"),
+        (Decimal("1E-7"), "0.0000001"),
+        (Decimal("-0"), "0.0"),
+    ],
 )
 def test_decimal_lexical_is_an_xsd_decimal(value: Decimal, lexical: str) -> None:
     assert decimal_lexical(value) == lexical
@@ -181,7 +187,9 @@ def test_sizes_convert_cm_to_mm_only(value: Decimal, unit: str, mm: Decimal | No
     assert millimetres(value, unit) == mm
 
 
-@pytest.mark.parametrize(("text", "expected"), [("55%", Decimal("55")), ("55 %", Decimal("55")), ("55", None), ("0.55", None), ("%", None)])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("55%", Decimal("55")), ("55 %", Decimal("55")), ("55", None), ("0.55", None), ("%", None)]
+)
 def test_percent_strings_need_the_percent_sign(text: str, expected: Decimal | None) -> None:
     assert parse_percent_text(text) == expected
 

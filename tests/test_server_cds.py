@@ -179,6 +179,45 @@ def test_patient_view_replays_the_official_example(server: RunningServer, client
         _check_card(card)
 
 
+def _cards(server: RunningServer, client: httpx.Client, key: SigningKey, request: dict[str, Any]) -> list[dict[str, Any]]:
+    service = PATIENT_VIEW if request["hook"] == "patient-view" else ORDER_SIGN
+    path = f"/cds-services/{service}"
+    response = client.post(server.url(path), json=request, headers=_auth(server, path, key))
+    assert response.status_code == 200, response.text
+    cards = response.json()["cards"]
+    for card in cards:
+        _check_card(card)
+    return cards
+
+
+def test_patient_view_permitted_regimens_card(server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey]) -> None:
+    cards = _cards(server, client, keys["es"], _patient_view_request("p01-met-first-line"))
+    info = [c for c in cards if c["indicator"] == "info" and "permitted" in c["summary"]]
+    assert len(info) == 1
+    card = info[0]
+    assert "pertuzumab" in card["detail"] and "preferred" in card["detail"]
+    assert card["source"]["label"] != "" and card["source"].get("url", "https://").startswith("https://")
+    assert not [c for c in cards if c["indicator"] == "critical"]
+
+
+def test_patient_view_forbidden_regimens_card(server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey]) -> None:
+    cards = _cards(server, client, keys["es"], _patient_view_request("p09-heart-failure"))
+    warnings = [c for c in cards if c["indicator"] == "warning" and "excluded" in c["summary"]]
+    assert len(warnings) == 1
+    assert "heart failure" in warnings[0]["detail"]
+
+
+def test_patient_view_of_the_official_example_patient_says_nothing(
+    server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey]
+) -> None:
+    """The specification's example patient has no breast cancer record: no card."""
+    request = load_json(FHIR_EXAMPLES / "cdshooks_request_patient-view.json")
+    request["prefetch"] = {"patient": request["prefetch"]["patientToGreet"]}
+    request["prefetch"].update({k: None for k in ("conditions", "observations", "medicationRequests",
+                                                  "medicationStatements", "medicationAdministrations", "procedures")})
+    assert _cards(server, client, keys["es"], request) == []
+
+
 def test_order_sign_forbidden_plan_gives_a_critical_card_with_delete(
     server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey]
 ) -> None:

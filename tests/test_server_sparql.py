@@ -347,3 +347,46 @@ def test_health_and_index(server: RunningServer, client: httpx.Client) -> None:
     assert health.status_code == 200 and health.json()["triples"] > 1000
     assert client.get(server.url("/")).json()["sparql"] == "/sparql"
     assert json.loads(client.get(server.url("/openapi.json")).text)["openapi"].startswith("3.")
+
+
+# -- served patients (--patients DIR) -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def patients_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    from datetime import date
+
+    from her2kg.resources import examples_dir
+
+    from server_harness import VIGNETTES
+
+    folder = tmp_path_factory.mktemp("patients")
+    (folder / "example.ttl").write_text((examples_dir() / "metastatic-first-line.ttl").read_text(encoding="utf-8"))
+    vignette = VIGNETTES / "p09-heart-failure.json"
+    if vignette.is_file():
+        (folder / "p09.json").write_text(vignette.read_text(encoding="utf-8"))
+        (folder / "p09.expect.json").write_text((VIGNETTES / "p09-heart-failure.expect.json").read_text(encoding="utf-8"))
+    config = ServerConfig(patients_dir=folder, as_of=date(2026, 11, 1), sparql=SparqlSettings(workers=1))
+    with running_server(config) as running:
+        yield running
+
+
+def test_served_patients_are_reasoned(patients_server: RunningServer, client: httpx.Client) -> None:
+    served = patients_server.app.state.served
+    assert served.reasoned
+    assert "example.ttl" in served.patients
+    assert any("p09.expect.json" in note for note in served.notes) or "p09.json" not in served.patients
+    query = """PREFIX h: <https://w3id.org/her2kg/>
+    SELECT ?id (COUNT(DISTINCT ?derived) AS ?n) WHERE {
+      ?patient h:patientId ?id .
+      ?derived h:derivedByRule ?rule .
+      FILTER(STRSTARTS(STR(?derived), STR(?patient)))
+    } GROUP BY ?id ORDER BY ?id"""
+    response = client.post(_endpoint(patients_server), data={"query": query})
+    assert response.status_code == 200
+    counts = {b["id"]["value"]: int(b["n"]["value"]) for b in response.json()["results"]["bindings"]}
+    assert counts.get("example-met-1l", 0) > 0, "the rules' conclusions about the served patient are queryable"
+    if "p09.json" in served.patients:
+        assert counts.get("p09", 0) > 0
+    kb = client.get(_endpoint(patients_server), params={"query": OWL_ONTOLOGY}).json()
+    assert kb["results"]["bindings"], "the knowledge base is served next to the patients"

@@ -106,4 +106,7 @@ def _report(result: FhirImport) -> None:
     for notice in result.errors:
         print(f"error [{notice.code}] {notice.message}", file=out)
     if result.errors:
-        print(f"# {len(result.errors)} errors: the patient graph is incomplete for a safe answer; fix them and import again", file=out)
+        print(
+            f"# {len(result.errors)} errors: the patient graph is incomplete for a safe answer; fix them and import again",
+            file=out,
+        )

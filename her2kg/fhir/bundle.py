@@ -73,7 +73,7 @@ def import_bundle(bundle: object, *, mapping: CodeMapping, source: str) -> FhirI
     """
     try:
         return _import(bundle, mapping, source)
-    except Exception as exc:  # noqa: BLE001 - the last guard: a report, never a traceback
+    except Exception as exc:  # the last guard: a report, never a traceback
         notice = Notice(
             severity="error",
             code="fhir-import-failed",
@@ -85,7 +85,7 @@ def import_bundle(bundle: object, *, mapping: CodeMapping, source: str) -> FhirI
 
 
 class _Entry:
-    __slots__ = ("index", "resource", "resource_type", "resource_id", "full_url")
+    __slots__ = ("full_url", "index", "resource", "resource_id", "resource_type")
 
     def __init__(self, index: int, resource: JsonObject, full_url: str) -> None:
         self.index = index
@@ -96,7 +96,11 @@ class _Entry:
 
     @property
     def reference(self) -> str:
-        return f"{self.resource_type}/{self.resource_id}" if self.resource_id else (self.resource_type or "(no resourceType)")
+        return (
+            f"{self.resource_type}/{self.resource_id}"
+            if self.resource_id
+            else (self.resource_type or "(no resourceType)")
+        )
 
 
 def _bundle_error(source: str, code: str, message: str, field: str = "Bundle") -> Notice:
@@ -106,7 +110,13 @@ def _bundle_error(source: str, code: str, message: str, field: str = "Bundle") -
 def _import(bundle: object, mapping: CodeMapping, source: str) -> FhirImport:
     if not isinstance(bundle, Mapping):
         kind = type(bundle).__name__ if bundle is not None else "null"
-        return _failed(_bundle_error(source, "fhir-not-a-bundle", f"the JSON is a {kind}, not a FHIR Bundle object; give a Bundle of type collection"))
+        return _failed(
+            _bundle_error(
+                source,
+                "fhir-not-a-bundle",
+                f"the JSON is a {kind}, not a FHIR Bundle object; give a Bundle of type collection",
+            )
+        )
     resource_type = bundle.get("resourceType")
     if resource_type != "Bundle":
         shown = (
@@ -115,7 +125,11 @@ def _import(bundle: object, mapping: CodeMapping, source: str) -> FhirImport:
             else "has no resourceType, so it is not a FHIR Bundle"
         )
         return _failed(
-            _bundle_error(source, "fhir-not-a-bundle", f"the JSON {shown}; wrap the patient's resources in a Bundle of type collection")
+            _bundle_error(
+                source,
+                "fhir-not-a-bundle",
+                f"the JSON {shown}; wrap the patient's resources in a Bundle of type collection",
+            )
         )
 
     warnings: list[Notice] = []
@@ -147,7 +161,12 @@ def _import(bundle: object, mapping: CodeMapping, source: str) -> FhirImport:
     patients = [e for e in entries if e.resource_type == "Patient"]
     if not patients:
         return _failed(
-            _bundle_error(source, "fhir-no-patient", "the bundle has no Patient resource; add the Patient the record is about", "Bundle.entry"),
+            _bundle_error(
+                source,
+                "fhir-no-patient",
+                "the bundle has no Patient resource; add the Patient the record is about",
+                "Bundle.entry",
+            ),
             warnings=warnings,
             ignored=ignored,
         )
@@ -169,7 +188,9 @@ def _import(bundle: object, mapping: CodeMapping, source: str) -> FhirImport:
     patient_id = patient.resource_id or _id_from_url(patient.full_url)
     if not patient_id:
         return _failed(
-            _bundle_error(source, "fhir-patient-id", "the Patient has no id; give Patient.id", f"Bundle.entry[{patient.index}]"),
+            _bundle_error(
+                source, "fhir-patient-id", "the Patient has no id; give Patient.id", f"Bundle.entry[{patient.index}]"
+            ),
             warnings=warnings,
             ignored=ignored,
         )
@@ -257,7 +278,11 @@ def _map_entry(
     field = f"Bundle.entry[{entry.index}]"
     mapper = RESOURCE_MAPPERS.get(entry.resource_type)
     if mapper is None:
-        reason = f"resource type {entry.resource_type} is not used by her2kg" if entry.resource_type else "the resource has no resourceType"
+        reason = (
+            f"resource type {entry.resource_type} is not used by her2kg"
+            if entry.resource_type
+            else "the resource has no resourceType"
+        )
         return EntryResult(ignored=(IgnoredEntry(field=field, resource=entry.reference, reason=reason),))
     ctx = EntryContext(
         index=entry.index,
@@ -274,12 +299,16 @@ def _map_entry(
         if reference is not None and not _refers_to_patient(reference, own_references, patient_id):
             shown = clean_text(reference[:120])
             return EntryResult(
-                warnings=(ctx.warning("fhir-other-patient", f"the entry is about {shown}, not the bundle's Patient; it was left out"),),
+                warnings=(
+                    ctx.warning(
+                        "fhir-other-patient", f"the entry is about {shown}, not the bundle's Patient; it was left out"
+                    ),
+                ),
                 ignored=(ctx.ignore(f"about another subject ({shown})"),),
             )
     try:
         return mapper(ctx)
-    except Exception as exc:  # noqa: BLE001 - one unreadable entry must not stop the others
+    except Exception as exc:  # one unreadable entry must not stop the others
         reason = clean_text(str(exc))[:200] or type(exc).__name__
         notice = Notice(
             severity="error",
@@ -445,8 +474,14 @@ def _unknown_code_warnings(unknown: list[UnknownCode], mapping: CodeMapping) -> 
     for (resource_type, element, system, _code), members in groups.items():
         fields = sorted({m.field for m in members}, key=_entry_index)
         coding = members[0].coding
-        where = fields[0] if len(fields) == 1 else f"{len(fields)} entries ({', '.join(fields[:5])}{', ...' if len(fields) > 5 else ''})"
-        subject = {"code": f"{resource_type} code", "value": f"{resource_type} answer", "medication": "medication"}.get(element, element)
+        where = (
+            fields[0]
+            if len(fields) == 1
+            else f"{len(fields)} entries ({', '.join(fields[:5])}{', ...' if len(fields) > 5 else ''})"
+        )
+        subject = {"code": f"{resource_type} code", "value": f"{resource_type} answer", "medication": "medication"}.get(
+            element, element
+        )
         if mapping.knows_system(system):
             message = f"{subject} {describe(coding, mapping)} is not known to her2kg; {where} ignored"
             code = "fhir-unknown-code"

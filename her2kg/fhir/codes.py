@@ -95,7 +95,7 @@ def drugs_of(resolution: Resolution) -> tuple[str, ...]:
 
 
 def describe(coding: Coding, mapping: CodeMapping) -> str:
-    """"SNOMED CT 12345 'Display'" for messages."""
+    """ "SNOMED CT 12345 'Display'" for messages."""
     label = mapping.system_label(coding.system).removesuffix(" code").removesuffix(" identifier")
     shown = f"{label} {coding.code}"
     return f"{shown} '{coding.display}'" if coding.display else shown

@@ -68,9 +68,7 @@ def date_notice(ctx: EntryContext, read: DateRead, *, what: str, needed: bool) -
                 f"{what} {read.element} '{read.raw}' gives no day, and the rules need the exact date; "
                 "record it as YYYY-MM-DD",
             )
-        return ctx.warning(
-            "fhir-partial-date", f"{what} {read.element} '{read.raw}' gives no day and was left out"
-        )
+        return ctx.warning("fhir-partial-date", f"{what} {read.element} '{read.raw}' gives no day and was left out")
     if read.problem == "invalid":
         if needed:
             return ctx.error(

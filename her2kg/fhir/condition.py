@@ -44,7 +44,9 @@ def map_condition(ctx: EntryContext) -> EntryResult:
     resolution = resolve(code, ctx.mapping, is_condition_class)
     if not resolution.found:
         if not resolution.codings:
-            warning = ctx.warning("fhir-no-code", "Condition has no coded code; it was ignored — code it with SNOMED CT or ICD-10-CM")
+            warning = ctx.warning(
+                "fhir-no-code", "Condition has no coded code; it was ignored — code it with SNOMED CT or ICD-10-CM"
+            )
             return EntryResult(warnings=(warning,), ignored=(ctx.ignore("no coded Condition.code"),))
         unknown = tuple(UnknownCode("Condition", "code", coding, ctx.field) for coding in resolution.unmapped)
         shown = ", ".join(describe(c, ctx.mapping) for c in resolution.codings)
@@ -53,7 +55,12 @@ def map_condition(ctx: EntryContext) -> EntryResult:
     warnings: list[Notice] = []
     errors: list[Notice] = []
     if clinical is not None and clinical not in CURRENT:
-        warnings.append(ctx.warning("fhir-status", f"clinicalStatus '{clinical}' is not a FHIR condition status; the condition was taken as current"))
+        warnings.append(
+            ctx.warning(
+                "fhir-status",
+                f"clinicalStatus '{clinical}' is not a FHIR condition status; the condition was taken as current",
+            )
+        )
     if verification in UNCONFIRMED:
         warnings.append(
             ctx.warning(
@@ -62,7 +69,9 @@ def map_condition(ctx: EntryContext) -> EntryResult:
             )
         )
 
-    statements: list[tuple[str, Object]] = [(terms.SOURCE_REFERENCE, TypedLiteral(ctx.source_reference, terms.XSD_STRING))]
+    statements: list[tuple[str, Object]] = [
+        (terms.SOURCE_REFERENCE, TypedLiteral(ctx.source_reference, terms.XSD_STRING))
+    ]
     onset = read_date(resource, ONSET_PATHS)
     is_metastasis = any(c.is_subclass_of(terms.DISTANT_METASTASIS) for c in resolution.concepts)
     if onset.day is not None:
@@ -74,7 +83,9 @@ def map_condition(ctx: EntryContext) -> EntryResult:
             warnings.append(notice)
 
     types = tuple(sorted(c.iri for c in resolution.concepts))
-    facts: list[Fact] = [Node(iri=ctx.node_iri("condition"), link=terms.HAS_CONDITION, types=types, statements=tuple(statements))]
+    facts: list[Fact] = [
+        Node(iri=ctx.node_iri("condition"), link=terms.HAS_CONDITION, types=types, statements=tuple(statements))
+    ]
     if is_metastasis:
         problem = "" if onset.day is not None else _problem_text(onset.problem, onset.element, onset.raw)
         facts.append(MetastasisEvidence(field=ctx.field, reference=ctx.reference, day=onset.day, date_problem=problem))

@@ -17,7 +17,8 @@ def to_ntriples(triples: Iterable[Triple]) -> str:
     rdf = {ox.Triple(ox.NamedNode(s), ox.NamedNode(p), _term(o)) for s, p, o in triples}
     if not rdf:
         return ""
-    text = ox.serialize(rdf, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    data = ox.serialize(rdf, format=ox.RdfFormat.N_TRIPLES) or b""
+    text = data.decode("utf-8")
     lines = sorted(line for line in text.splitlines() if line.strip())
     return "\n".join(lines) + "\n"
 

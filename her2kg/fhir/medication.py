@@ -54,7 +54,9 @@ def map_medication_use(ctx: EntryContext) -> EntryResult:
     if not drugs:
         unknown = tuple(UnknownCode(ctx.resource_type, "medication", c, ctx.field) for c in resolution.unmapped)
         if not resolution.codings:
-            warning = ctx.warning("fhir-no-code", "the medication has no coded code; it was ignored — give the drug's RxNorm code")
+            warning = ctx.warning(
+                "fhir-no-code", "the medication has no coded code; it was ignored — give the drug's RxNorm code"
+            )
             return EntryResult(warnings=(warning,), ignored=(ctx.ignore("no coded medication"),))
         shown = ", ".join(describe(c, ctx.mapping) for c in resolution.codings)
         return EntryResult(unknown=unknown, ignored=(ctx.ignore(f"medication not known to her2kg: {shown}"),))
@@ -87,7 +89,11 @@ def _classify(ctx: EntryContext) -> _Kind:
             return _Kind("exposure", status=terms.ENDED)
         if status in ONGOING_STATUS and (intent in ORDER_INTENTS or not intent):
             return _Kind("exposure", status=terms.ONGOING)
-        return _Kind("ignore", reason=f"status {status} with intent {intent or '(none)'} is neither given nor proposed", warn=True)
+        return _Kind(
+            "ignore",
+            reason=f"status {status} with intent {intent or '(none)'} is neither given nor proposed",
+            warn=True,
+        )
     if status in ENDED_STATUS:
         return _Kind("exposure", status=terms.ENDED)
     if status in ONGOING_STATUS:
@@ -136,7 +142,9 @@ def _resolve_medication(ctx: EntryContext, concept_or_medication: object) -> Res
             found.extend(c for c in part.concepts if c not in found)
             unmapped.extend(part.unmapped)
             ingredient_codings.extend(part.codings)
-        return Resolution(concepts=tuple(found), unmapped=tuple(unmapped), codings=(*by_code.codings, *ingredient_codings))
+        return Resolution(
+            concepts=tuple(found), unmapped=tuple(unmapped), codings=(*by_code.codings, *ingredient_codings)
+        )
     return resolve(concept_or_medication, ctx.mapping, is_drug_or_product)
 
 
@@ -147,10 +155,14 @@ def _phase(ctx: EntryContext) -> tuple[str | None, Notice | None]:
             continue
         code = text(extension, "valueCode")
         if code is None:
-            found = codings(obj(extension, "valueCodeableConcept")) or codings({"coding": [obj(extension, "valueCoding")]})
+            found = codings(obj(extension, "valueCodeableConcept")) or codings(
+                {"coding": [obj(extension, "valueCoding")]}
+            )
             code = found[0].code if found else None
         if code is None:
-            return None, ctx.warning("fhir-unknown-phase", "the therapy-phase extension has no valueCode; the phase was inferred from dates")
+            return None, ctx.warning(
+                "fhir-unknown-phase", "the therapy-phase extension has no valueCode; the phase was inferred from dates"
+            )
         matches = [c for c in ctx.mapping.lookup(terms.HER2KG_CODE_SYSTEM, code) if is_therapy_phase(c)]
         if len(matches) != 1:
             return None, ctx.warning(
@@ -189,13 +201,17 @@ def _bounds(resource: JsonObject) -> tuple[DateRead, DateRead]:
             continue
         starts.append(read_date(bounds, ("start",)))
         ends.append(read_date(bounds, ("end",)))
-    return _pick(starts, earliest=True, element="boundsPeriod.start"), _pick(ends, earliest=False, element="boundsPeriod.end")
+    return _pick(starts, earliest=True, element="boundsPeriod.start"), _pick(
+        ends, earliest=False, element="boundsPeriod.end"
+    )
 
 
 def _pick(reads: list[DateRead], *, earliest: bool, element: str) -> DateRead:
     bad = [r for r in reads if r.problem in ("partial", "invalid")]
     if bad:
-        return DateRead(day=None, problem=bad[0].problem, element=f"dosageInstruction.timing.repeat.{element}", raw=bad[0].raw)
+        return DateRead(
+            day=None, problem=bad[0].problem, element=f"dosageInstruction.timing.repeat.{element}", raw=bad[0].raw
+        )
     days = [r.day for r in reads if r.day is not None]
     if not days:
         return _NO_DATE
@@ -229,7 +245,10 @@ def _exposure(ctx: EntryContext, drugs: tuple[str, ...], status: str) -> EntryRe
         end_day = start.day
     elif end.problem == "missing" and start.day is not None:
         warnings.append(
-            ctx.warning("fhir-missing-date", "the therapy is completed or stopped but has no end date; intervals since its last dose cannot be computed")
+            ctx.warning(
+                "fhir-missing-date",
+                "the therapy is completed or stopped but has no end date; intervals since its last dose cannot be computed",
+            )
         )
     if start.problem == "missing" and end.day is not None:
         warnings.append(ctx.warning("fhir-missing-date", "the therapy has an end date but no start date"))
@@ -253,7 +272,14 @@ def _exposure(ctx: EntryContext, drugs: tuple[str, ...], status: str) -> EntryRe
 
 def _proposal(ctx: EntryContext, drugs: tuple[str, ...]) -> EntryResult:
     start, end = _bounds(ctx.resource)
-    errors = [n for n in (date_notice(ctx, start, what="proposed start", needed=True), date_notice(ctx, end, what="proposed end", needed=True)) if n]
+    errors = [
+        n
+        for n in (
+            date_notice(ctx, start, what="proposed start", needed=True),
+            date_notice(ctx, end, what="proposed end", needed=True),
+        )
+        if n
+    ]
     facts = tuple(
         ProposedOrder(
             iri_suffix=f"order/{ctx.index}" + ("" if len(drugs) == 1 else f"-{k}"),

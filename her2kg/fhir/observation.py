@@ -56,16 +56,18 @@ EFFECTIVE_PATHS = ("effectiveDateTime", "effectivePeriod.start", "effectiveInsta
 
 Reader = Callable[[JsonObject, CodeMapping, frozenset[str]], ValueRead]
 
-_READERS: Mapping[str, Reader] = MappingProxyType({
-    terms.HER2_IHC_TEST: read_ihc,
-    terms.HER2_ISH_TEST: read_ish,
-    terms.HER2_INTERPRETATION: read_qualitative,
-    terms.ER_TEST: read_qualitative,
-    terms.PR_TEST: read_qualitative,
-    terms.HR_TEST: read_qualitative,
-    terms.LVEF: lambda resource, mapping, families: read_percent(resource),
-    terms.TUMOUR_SIZE: lambda resource, mapping, families: read_size(resource, mapping),
-})
+_READERS: Mapping[str, Reader] = MappingProxyType(
+    {
+        terms.HER2_IHC_TEST: read_ihc,
+        terms.HER2_ISH_TEST: read_ish,
+        terms.HER2_INTERPRETATION: read_qualitative,
+        terms.ER_TEST: read_qualitative,
+        terms.PR_TEST: read_qualitative,
+        terms.HR_TEST: read_qualitative,
+        terms.LVEF: lambda resource, mapping, families: read_percent(resource),
+        terms.TUMOUR_SIZE: lambda resource, mapping, families: read_size(resource, mapping),
+    }
+)
 
 
 def _accept_code(concept: Concept) -> bool:
@@ -83,7 +85,10 @@ def map_observation(ctx: EntryContext) -> EntryResult:
     if status is None:
         warnings.append(ctx.warning("fhir-status", "Observation has no status; it was read as final"))
     elif status not in ACCEPTED_STATUS:
-        warning = ctx.warning("fhir-status", f"status '{status}' is not final, amended, corrected or preliminary; the observation was ignored")
+        warning = ctx.warning(
+            "fhir-status",
+            f"status '{status}' is not final, amended, corrected or preliminary; the observation was ignored",
+        )
         return EntryResult(warnings=(warning,), ignored=(ctx.ignore(f"status is {status}"),))
 
     resolution = resolve(obj(resource, "code"), ctx.mapping, _accept_code)
@@ -111,11 +116,17 @@ def map_observation(ctx: EntryContext) -> EntryResult:
 
 def _not_classified(ctx: EntryContext, resolution: Resolution, warnings: list[Notice]) -> EntryResult:
     if not resolution.codings:
-        warnings.append(ctx.warning("fhir-no-code", "Observation has no coded code; it was ignored — code it with LOINC or SNOMED CT"))
+        warnings.append(
+            ctx.warning(
+                "fhir-no-code", "Observation has no coded code; it was ignored — code it with LOINC or SNOMED CT"
+            )
+        )
         return EntryResult(warnings=tuple(warnings), ignored=(ctx.ignore("no coded Observation.code"),))
     unknown = tuple(UnknownCode("Observation", "code", coding, ctx.field) for coding in resolution.unmapped)
     shown = ", ".join(describe(c, ctx.mapping) for c in resolution.codings)
-    return EntryResult(warnings=tuple(warnings), unknown=unknown, ignored=(ctx.ignore(f"code not known to her2kg: {shown}"),))
+    return EntryResult(
+        warnings=tuple(warnings), unknown=unknown, ignored=(ctx.ignore(f"code not known to her2kg: {shown}"),)
+    )
 
 
 def _most_specific(concepts: tuple[Concept, ...]) -> Concept | None:
@@ -154,14 +165,20 @@ def _class_observation(ctx: EntryContext, cls: Concept, warnings: list[Notice]) 
     if not value.ok:
         return _unreadable(ctx, cls, label, value, critical, warnings)
 
-    statements: list[tuple[str, Object]] = [(terms.SOURCE_REFERENCE, TypedLiteral(ctx.source_reference, terms.XSD_STRING))]
+    statements: list[tuple[str, Object]] = [
+        (terms.SOURCE_REFERENCE, TypedLiteral(ctx.source_reference, terms.XSD_STRING))
+    ]
     statements.extend(value.statements)
     results = {obj_ for pred, obj_ in value.statements if pred == terms.RESULT}
     effective = read_date(resource, EFFECTIVE_PATHS)
     if effective.day is not None:
         statements.append((terms.EFFECTIVE_DATE, date_literal(effective.day)))
 
-    facts: list[Fact] = [Node(iri=ctx.node_iri("observation"), link=terms.HAS_OBSERVATION, types=(cls.iri,), statements=tuple(statements))]
+    facts: list[Fact] = [
+        Node(
+            iri=ctx.node_iri("observation"), link=terms.HAS_OBSERVATION, types=(cls.iri,), statements=tuple(statements)
+        )
+    ]
     errors: list[Notice] = []
     metastatic = (cls.iri == terms.M_CATEGORY_OBS and terms.M1 in results) or (
         cls.iri == terms.STAGE_GROUP_OBS and terms.STAGE_4 in results
@@ -217,7 +234,11 @@ def _unreadable(
 ) -> EntryResult:
     if value.unmapped and not critical:
         unknown = tuple(UnknownCode("Observation", "value", coding, ctx.field) for coding in value.unmapped)
-        return EntryResult(warnings=tuple(warnings), unknown=unknown, ignored=(ctx.ignore(f"{label}: answer code not known to her2kg"),))
+        return EntryResult(
+            warnings=tuple(warnings),
+            unknown=unknown,
+            ignored=(ctx.ignore(f"{label}: answer code not known to her2kg"),),
+        )
     if value.unmapped:
         shown = ", ".join(describe(c, ctx.mapping) for c in value.unmapped)
         problem = f"its answer ({shown}) is not one her2kg knows"
@@ -229,7 +250,11 @@ def _unreadable(
             f"{label}: {problem}; without it the answer could be unsafe — record the result, or remove the entry",
         )
         return EntryResult(warnings=tuple(warnings), errors=(notice,), ignored=(ctx.ignore(f"{label}: {problem}"),))
-    warnings.append(ctx.warning("fhir-missing-value" if value.missing else "fhir-unreadable-value", f"{label}: {problem}; it was ignored"))
+    warnings.append(
+        ctx.warning(
+            "fhir-missing-value" if value.missing else "fhir-unreadable-value", f"{label}: {problem}; it was ignored"
+        )
+    )
     return EntryResult(warnings=tuple(warnings), ignored=(ctx.ignore(f"{label}: {problem}"),))
 
 
@@ -242,7 +267,9 @@ def _property_observation(ctx: EntryContext, prop: Concept, warnings: list[Notic
     if not value.ok:
         domain = Concept(iri=prop.domain)
         return _unreadable(ctx, domain, label, value, critical, warnings)
-    statements: list[tuple[str, Object]] = [(terms.SOURCE_REFERENCE, TypedLiteral(ctx.source_reference, terms.XSD_STRING))]
+    statements: list[tuple[str, Object]] = [
+        (terms.SOURCE_REFERENCE, TypedLiteral(ctx.source_reference, terms.XSD_STRING))
+    ]
     statements.extend(value.statements)
     effective = read_date(ctx.resource, EFFECTIVE_PATHS)
     if effective.day is not None:
@@ -251,7 +278,9 @@ def _property_observation(ctx: EntryContext, prop: Concept, warnings: list[Notic
         notice = date_notice(ctx, effective, what=f"{label} date", needed=False)
         if notice is not None:
             warnings.append(notice)
-    node = Node(iri=ctx.node_iri("observation"), link=terms.HAS_OBSERVATION, types=(prop.domain,), statements=tuple(statements))
+    node = Node(
+        iri=ctx.node_iri("observation"), link=terms.HAS_OBSERVATION, types=(prop.domain,), statements=tuple(statements)
+    )
     return EntryResult(facts=(node,), warnings=tuple(warnings))
 
 
@@ -263,8 +292,15 @@ def _patient_statement(ctx: EntryContext, prop: Concept, warnings: list[Notice])
     if not drugs:
         if resolution.unmapped:
             unknown = tuple(UnknownCode("Observation", "value", c, ctx.field) for c in resolution.unmapped)
-            return EntryResult(warnings=tuple(warnings), unknown=unknown, ignored=(ctx.ignore("drug not known to her2kg"),))
-        warnings.append(ctx.warning("fhir-missing-value", "the drug-unavailable observation names no coded drug; it was ignored — give the RxNorm code"))
+            return EntryResult(
+                warnings=tuple(warnings), unknown=unknown, ignored=(ctx.ignore("drug not known to her2kg"),)
+            )
+        warnings.append(
+            ctx.warning(
+                "fhir-missing-value",
+                "the drug-unavailable observation names no coded drug; it was ignored — give the RxNorm code",
+            )
+        )
         return EntryResult(warnings=tuple(warnings), ignored=(ctx.ignore("no coded drug"),))
     facts = tuple(PatientStatement(predicate=prop.iri, object=drug) for drug in drugs)
     return EntryResult(facts=facts, warnings=tuple(warnings))

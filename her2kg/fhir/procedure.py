@@ -20,7 +20,9 @@ def map_procedure(ctx: EntryContext) -> EntryResult:
     resolution = resolve(obj(resource, "code"), ctx.mapping, is_procedure_class)
     if not resolution.found:
         if not resolution.codings:
-            warning = ctx.warning("fhir-no-code", "Procedure has no coded code; it was ignored — code it with SNOMED CT")
+            warning = ctx.warning(
+                "fhir-no-code", "Procedure has no coded code; it was ignored — code it with SNOMED CT"
+            )
             return EntryResult(warnings=(warning,), ignored=(ctx.ignore("no coded Procedure.code"),))
         unknown = tuple(UnknownCode("Procedure", "code", coding, ctx.field) for coding in resolution.unmapped)
         shown = ", ".join(describe(c, ctx.mapping) for c in resolution.codings)
@@ -31,10 +33,14 @@ def map_procedure(ctx: EntryContext) -> EntryResult:
         reason = f"status is {status}" if status else "no status"
         warnings: tuple[Notice, ...] = ()
         if status not in {"not-done", "entered-in-error", "preparation"}:
-            warnings = (ctx.warning("fhir-status", f"the procedure is not completed ({reason}); it was not counted as done"),)
+            warnings = (
+                ctx.warning("fhir-status", f"the procedure is not completed ({reason}); it was not counted as done"),
+            )
         return EntryResult(warnings=warnings, ignored=(ctx.ignore(f"not completed ({reason})"),))
 
-    statements: list[tuple[str, Object]] = [(terms.SOURCE_REFERENCE, TypedLiteral(ctx.source_reference, terms.XSD_STRING))]
+    statements: list[tuple[str, Object]] = [
+        (terms.SOURCE_REFERENCE, TypedLiteral(ctx.source_reference, terms.XSD_STRING))
+    ]
     notices: list[Notice] = []
     performed = read_date(resource, PERFORMED_PATHS)
     if performed.day is not None:
@@ -48,7 +54,9 @@ def map_procedure(ctx: EntryContext) -> EntryResult:
             )
         notices.append(notice)
     types = tuple(sorted(c.iri for c in resolution.concepts))
-    facts: list[Fact] = [Node(iri=ctx.node_iri("procedure"), link=terms.HAS_PROCEDURE, types=types, statements=tuple(statements))]
+    facts: list[Fact] = [
+        Node(iri=ctx.node_iri("procedure"), link=terms.HAS_PROCEDURE, types=types, statements=tuple(statements))
+    ]
     if any(c.is_subclass_of(terms.BREAST_CANCER_SURGERY) for c in resolution.concepts):
         facts.append(SurgeryEvidence(day=performed.day))
     return EntryResult(facts=tuple(facts), warnings=tuple(notices))

@@ -27,7 +27,9 @@ def read_bundle_file(path: str | os.PathLike[str]) -> object:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise InputError(name, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); fix the JSON") from None
+        raise InputError(
+            name, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); fix the JSON"
+        ) from None
     except ValueError as exc:
         raise InputError(name, f"is not valid JSON ({exc}); fix the JSON") from None
     except RecursionError:

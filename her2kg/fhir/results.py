@@ -125,7 +125,9 @@ def read_ihc(resource: JsonObject, mapping: CodeMapping, families: frozenset[str
         )
     integer = resource.get("valueInteger")
     if number(integer) is not None and isinstance(integer, int) and 0 <= integer <= 3:
-        return ValueRead(statements=((terms.RESULT, {0: terms.IHC_0, 1: terms.IHC_1, 2: terms.IHC_2, 3: terms.IHC_3}[integer]),))
+        return ValueRead(
+            statements=((terms.RESULT, {0: terms.IHC_0, 1: terms.IHC_1, 2: terms.IHC_2, 3: terms.IHC_3}[integer]),)
+        )
     if has_value(resource):
         return ValueRead(problem="its value is neither a coded answer nor an IHC score")
     return _absent(resource)
@@ -149,12 +151,13 @@ def read_ish(resource: JsonObject, mapping: CodeMapping, families: frozenset[str
         return _ratio_statements(value, comparator if comparator in FHIR_COMPARATORS else "")
     ratio = obj(resource, "valueRatio")
     if ratio is not None:
-        numerator = to_decimal(obj(ratio, "numerator").get("value")) if obj(ratio, "numerator") else None
+        numerator_obj = obj(ratio, "numerator")
+        numerator = to_decimal(numerator_obj.get("value")) if numerator_obj else None
         denominator_obj = obj(ratio, "denominator")
         denominator = to_decimal(denominator_obj.get("value")) if denominator_obj else Decimal(1)
         if numerator is None or denominator is None or denominator <= 0 or numerator < 0:
             return ValueRead(problem="its valueRatio has no usable numerator and denominator")
-        comparator = text(obj(ratio, "numerator"), "comparator") or ""
+        comparator = text(numerator_obj, "comparator") or ""
         value = to_decimal(numerator / denominator) if denominator != 1 else numerator
         if value is None:
             return ValueRead(problem="its valueRatio is not a plausible HER2/CEP17 ratio")
@@ -212,7 +215,9 @@ def read_qualitative(resource: JsonObject, mapping: CodeMapping, families: froze
             return ValueRead(statements=((terms.RESULT, word),))
         return ValueRead(problem=f"its valueString '{string[:40]}' is not positive, negative or equivocal")
     if obj(resource, "valueQuantity") is not None:
-        return ValueRead(problem="its value is a number, which her2kg does not interpret; add the coded interpretation (positive or negative)")
+        return ValueRead(
+            problem="its value is a number, which her2kg does not interpret; add the coded interpretation (positive or negative)"
+        )
     if has_value(resource):
         return ValueRead(problem="its value is not a coded answer")
     return _absent(resource)
@@ -234,13 +239,17 @@ def read_percent(resource: JsonObject) -> ValueRead:
                 problem=f"its value {decimal_lexical(value)} is in {shown!r}, not in %; it was not converted — record the LVEF in % (UCUM '%')"
             )
         if text(quantity, "comparator"):
-            return ValueRead(problem="its value has a comparator (such as '<'), so it is not a measured LVEF; record the measured value")
+            return ValueRead(
+                problem="its value has a comparator (such as '<'), so it is not a measured LVEF; record the measured value"
+            )
         return _percent(value)
     string = text(resource, "valueString")
     if string is not None:
         value = parse_percent_text(string)
         if value is None:
-            return ValueRead(problem=f"its valueString '{string[:40]}' is not a percentage; record the LVEF as a valueQuantity in %")
+            return ValueRead(
+                problem=f"its valueString '{string[:40]}' is not a percentage; record the LVEF as a valueQuantity in %"
+            )
         return _percent(value)
     if has_value(resource):
         return ValueRead(problem="its value is not a Quantity in %")

@@ -119,18 +119,20 @@ SAFETY_CRITICAL_OBSERVATIONS: Final = frozenset(
 )
 
 # Which result value families each observation class accepts as a coded answer.
-VALUE_FAMILIES: Final[Mapping[str, frozenset[str]]] = MappingProxyType({
-    HER2_IHC_TEST: frozenset({QUALITATIVE, IHC_SCORE}),
-    HER2_ISH_TEST: frozenset({QUALITATIVE}),
-    HER2_INTERPRETATION: frozenset({QUALITATIVE}),
-    ER_TEST: frozenset({QUALITATIVE}),
-    PR_TEST: frozenset({QUALITATIVE}),
-    HR_TEST: frozenset({QUALITATIVE}),
-    T_CATEGORY_OBS: frozenset({T_CATEGORY}),
-    N_CATEGORY_OBS: frozenset({N_CATEGORY}),
-    M_CATEGORY_OBS: frozenset({M_CATEGORY}),
-    STAGE_GROUP_OBS: frozenset({STAGE_GROUP}),
-    DISEASE_STATUS: frozenset({DISEASE_STATUS_VALUE}),
-    PATHOLOGIC_RESPONSE: frozenset({PATHOLOGIC_RESPONSE_VALUE}),
-    DISEASE_BURDEN: frozenset({DISEASE_BURDEN_VALUE}),
-})
+VALUE_FAMILIES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+    {
+        HER2_IHC_TEST: frozenset({QUALITATIVE, IHC_SCORE}),
+        HER2_ISH_TEST: frozenset({QUALITATIVE}),
+        HER2_INTERPRETATION: frozenset({QUALITATIVE}),
+        ER_TEST: frozenset({QUALITATIVE}),
+        PR_TEST: frozenset({QUALITATIVE}),
+        HR_TEST: frozenset({QUALITATIVE}),
+        T_CATEGORY_OBS: frozenset({T_CATEGORY}),
+        N_CATEGORY_OBS: frozenset({N_CATEGORY}),
+        M_CATEGORY_OBS: frozenset({M_CATEGORY}),
+        STAGE_GROUP_OBS: frozenset({STAGE_GROUP}),
+        DISEASE_STATUS: frozenset({DISEASE_STATUS_VALUE}),
+        PATHOLOGIC_RESPONSE: frozenset({PATHOLOGIC_RESPONSE_VALUE}),
+        DISEASE_BURDEN: frozenset({DISEASE_BURDEN_VALUE}),
+    }
+)

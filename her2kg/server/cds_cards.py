@@ -154,8 +154,27 @@ def _errors_card(report: Report, what: str) -> dict[str, Any]:
     )
 
 
+IMPORT_NOTICES = frozenset({"fhir-unknown-code", "fhir-unknown-code-system", "fhir-no-code", "fhir-bundle-type"})
+"""Warnings about record entries her2kg does not use: counted on a card, not listed."""
+
+
+def _nothing_known(report: Report) -> bool:
+    """True when the record holds nothing about breast cancer (a patient outside her2kg's scope)."""
+    situation = report.situation
+    return (
+        situation.her2 == "unknown"
+        and situation.setting in ("", "unknown")
+        and not situation.findings
+        and not report.permitted
+        and not report.forbidden
+        and not report.proposed
+    )
+
+
 def patient_view_cards(report: Report) -> list[dict[str, Any]]:
-    """Cards for the patient-view hook."""
+    """Cards for the patient-view hook (none for a record without any breast cancer data)."""
+    if _nothing_known(report):
+        return []
     cards: list[dict[str, Any]] = []
     if report.errors:
         cards.append(_errors_card(report, "recommend a regimen"))
@@ -189,11 +208,13 @@ def patient_view_cards(report: Report) -> list[dict[str, Any]]:
                 card_source(sources, report),
             )
         )
-    if report.warnings:
-        lines = [f"- {_md(w.message)}" for w in report.warnings]
-        cards.append(
-            _card(report.warnings[0].message, "info", "\n".join(lines), card_source((), report))
-        )
+    clinical = [w for w in report.warnings if w.code not in IMPORT_NOTICES]
+    if clinical:
+        lines = [f"- {_md(w.message)}" for w in clinical]
+        ignored = len(report.warnings) - len(clinical)
+        if ignored:
+            lines += ["", f"{ignored} record entr{'y' if ignored == 1 else 'ies'} with codes her2kg does not use were ignored."]
+        cards.append(_card(clinical[0].message, "info", "\n".join(lines), card_source((), report)))
     return cards
 
 
