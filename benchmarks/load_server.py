@@ -22,12 +22,11 @@ import argparse
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,6 +58,7 @@ class Result:
     errors: int
     seconds: float
     latencies_ms: tuple[float, ...]
+    error_kinds: tuple[tuple[str, int], ...] = ()
 
     @property
     def per_second(self) -> float:
@@ -86,14 +86,16 @@ def started_server(as_of: str, workers: int) -> Iterator[str]:
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(f"[server]\nas_of = {as_of}\n[sparql]\nworkers = {workers}\n[recommend]\nconcurrency = {workers}\n")
     command = [sys.executable, "-m", "her2kg", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--config", str(config), "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+               "--config", str(config), "--log-level", "warning"]  # the server's log: load-server.log
+    log_path = config.with_suffix(".log")
+    log_file = log_path.open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log_file)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
-                raise SystemExit(f"the server stopped: {process.stderr.read().decode() if process.stderr else ''}")
+                raise SystemExit(f"the server stopped; its log is in {log_path}")
             try:
                 if httpx.get(base + "/healthz", timeout=2).status_code == 200:
                     break
@@ -110,6 +112,7 @@ def started_server(as_of: str, workers: int) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log_file.close()
 
 
 def sparql_workload(question: str | None) -> Workload:
@@ -158,6 +161,7 @@ def recommend_workload(vignette: str, as_of: str) -> Workload:
 def run(base: str, workload: Workload, *, clients: int, requests: int, max_seconds: float) -> Result:
     latencies: list[float] = []
     errors = 0
+    kinds: dict[str, int] = {}
     sent = 0
     lock = threading.Lock()
     stop_at = time.monotonic() + max_seconds
@@ -175,19 +179,22 @@ def run(base: str, workload: Workload, *, clients: int, requests: int, max_secon
         with httpx.Client(base_url=base, timeout=60.0) as http:
             while take():
                 started = time.perf_counter()
+                kind = ""
                 try:
                     response = http.request(
                         workload.method, workload.path, content=workload.content,
                         headers=workload.headers, params=workload.params,
                     )
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
+                    if response.status_code != 200:
+                        kind = f"HTTP {response.status_code}"
+                except httpx.HTTPError as exc:
+                    kind = type(exc).__name__
                 elapsed = (time.perf_counter() - started) * 1000
                 with lock:
                     latencies.append(elapsed)
-                    if not ok:
+                    if kind:
                         errors += 1
+                        kinds[kind] = kinds.get(kind, 0) + 1
 
     # warm-up outside the measurement
     with httpx.Client(base_url=base, timeout=60.0) as http:
@@ -197,7 +204,7 @@ def run(base: str, workload: Workload, *, clients: int, requests: int, max_secon
         for future in [pool.submit(client_loop) for _ in range(clients)]:
             future.result()
     seconds = time.perf_counter() - started
-    return Result(workload.name, clients, len(latencies), errors, seconds, tuple(latencies))
+    return Result(workload.name, clients, len(latencies), errors, seconds, tuple(latencies), tuple(sorted(kinds.items())))
 
 
 def table(results: list[Result]) -> str:
@@ -241,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"her2kg serve load benchmark, {os.cpu_count()} CPU(s), {args.clients} clients, "
           f"{args.requests} requests per workload")
     print(table(results))
+    for result in results:
+        if result.error_kinds:
+            print(f"errors of {result.name}: " + ", ".join(f"{k} x{n}" for k, n in result.error_kinds))
     return 1 if any(r.errors for r in results) else 0
 
 

@@ -48,7 +48,7 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert document["patient"] == "t-problems"
     assert document["turtle"].startswith("@prefix h:")
     assert {"code": "fhir-missing-value", "field": "Bundle.entry[1]"}.items() <= document["errors"][0].items()
-    assert all(set(w) == {"code", "message"} for w in document["warnings"])
+    assert all(set(w) == {"code", "field", "message"} for w in document["warnings"])
     assert {
         "field": "Bundle.entry[7]",
         "resource": "Observation/void",

@@ -157,6 +157,7 @@ json_values = st.recursive(
     | st.integers(min_value=-(10**30), max_value=10**30)
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=12)
+    | st.sampled_from(["\ud800", "a\udfffb"])
     | st.sampled_from(["3+", "2.3", "greater than 2.2", "55", "%", "cm", "Patient/x", "#med", "2024-02-20"]),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=6,
@@ -282,6 +283,10 @@ def _check(result: FhirImport) -> None:
     assert isinstance(result, FhirImport)
     for notice in (*result.warnings, *result.errors):
         assert notice.message and notice.code
+        notice.message.encode("utf-8")  # printable as it stands
+    for item in result.ignored:
+        item.reason.encode("utf-8")
+        item.resource.encode("utf-8")
     assert all(n.severity == "error" for n in result.errors)
     assert all(n.severity == "warning" for n in result.warnings)
     codes = {n.code for n in result.errors}

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             "patient": result.patient_id,
             "turtle": turtle,
             "ignored": [item.to_json() for item in result.ignored],
-            "warnings": [notice.as_warning() for notice in result.warnings],
+            "warnings": [notice.as_error() for notice in result.warnings],  # with the field: which entry
             "errors": [notice.as_error() for notice in result.errors],
         }
         print(json.dumps(document, indent=2, ensure_ascii=False))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 
 from her2kg.fhir import terms
@@ -226,9 +227,9 @@ def _failed(
         patient_id=patient_id,
         patient_iri=patient_iri(patient_id) if patient_id else "",
         ntriples="",
-        ignored=tuple(ignored or ()),
-        warnings=tuple(warnings or ()),
-        errors=(error,),
+        ignored=tuple(_clean_ignored(i) for i in ignored or ()),
+        warnings=tuple(_dedupe(list(warnings or ()))),
+        errors=tuple(_dedupe([error])),
     )
 
 
@@ -384,7 +385,7 @@ def _assemble(
                 Notice(
                     severity="warning",
                     code="fhir-unknown-phase",
-                    message=f"{exposure.field} ({exposure.reference}): the phase of this therapy is not stated and the dates "
+                    message=f"{exposure.field} ({exposure.reference}): the phase of the therapy is not stated and the dates "
                     "do not settle it (neoadjuvant, adjuvant or metastatic); add the her2kg therapy-phase extension",
                     field=exposure.field,
                 )
@@ -398,10 +399,36 @@ def _assemble(
         patient_id=patient_id,
         patient_iri=subject_iri,
         ntriples=to_ntriples(triples),
-        ignored=tuple(sorted(ignored, key=lambda i: _entry_index(i.field))),
-        warnings=tuple(_dedupe(sorted(warnings, key=lambda n: _entry_index(n.field)))),
+        ignored=tuple(_clean_ignored(i) for i in sorted(ignored, key=lambda i: _entry_index(i.field))),
+        warnings=tuple(_grouped(_dedupe(sorted(warnings, key=lambda n: _entry_index(n.field))))),
         errors=tuple(_dedupe(sorted(errors, key=lambda n: _entry_index(n.field)))),
     )
+
+
+_ENTRY_PREFIX = re.compile(r"^(Bundle\.entry\[\d+\]) \([^)]*\): ")
+
+
+def _grouped(notices: list[Notice]) -> list[Notice]:
+    """Warnings that say the same thing about several entries become one warning naming them all."""
+    groups: dict[tuple[str, str], list[tuple[Notice, str]]] = defaultdict(list)
+    order: list[tuple[str, str]] = []
+    for notice in notices:
+        match = _ENTRY_PREFIX.match(notice.message)
+        key = (notice.code, notice.message[match.end() :] if match else notice.message + f"\x00{id(notice)}")
+        if key not in groups:
+            order.append(key)
+        groups[key].append((notice, match[1] if match else ""))
+    out: list[Notice] = []
+    for key in order:
+        members = groups[key]
+        first = members[0][0]
+        if len(members) == 1:
+            out.append(first)
+            continue
+        fields = [where for _, where in members]
+        shown = ", ".join(fields[:6]) + (", ..." if len(fields) > 6 else "")
+        out.append(replace(first, message=f"{len(fields)} entries ({shown}): {key[1]}"))
+    return out
 
 
 def _entry_index(field: str) -> int:
@@ -410,13 +437,19 @@ def _entry_index(field: str) -> int:
 
 
 def _dedupe(notices: list[Notice]) -> list[Notice]:
+    """The notices without repeats, their text made printable (record text may hold lone surrogates)."""
     seen: set[Notice] = set()
     out: list[Notice] = []
     for notice in notices:
-        if notice not in seen:
-            seen.add(notice)
-            out.append(notice)
+        clean = replace(notice, message=clean_text(notice.message), field=clean_text(notice.field))
+        if clean not in seen:
+            seen.add(clean)
+            out.append(clean)
     return out
+
+
+def _clean_ignored(item: IgnoredEntry) -> IgnoredEntry:
+    return replace(item, resource=clean_text(item.resource), reason=clean_text(item.reason))
 
 
 def _node_triples(subject_iri: str, node: Node) -> list[Triple]:

@@ -53,7 +53,6 @@ def map_condition(ctx: EntryContext) -> EntryResult:
         return EntryResult(unknown=unknown, ignored=(ctx.ignore(f"code not known to her2kg: {shown}"),))
 
     warnings: list[Notice] = []
-    errors: list[Notice] = []
     if clinical is not None and clinical not in CURRENT:
         warnings.append(
             ctx.warning(
@@ -89,7 +88,7 @@ def map_condition(ctx: EntryContext) -> EntryResult:
     if is_metastasis:
         problem = "" if onset.day is not None else _problem_text(onset.problem, onset.element, onset.raw)
         facts.append(MetastasisEvidence(field=ctx.field, reference=ctx.reference, day=onset.day, date_problem=problem))
-    return EntryResult(facts=tuple(facts), warnings=tuple(warnings), errors=tuple(errors))
+    return EntryResult(facts=tuple(facts), warnings=tuple(warnings))
 
 
 def _problem_text(problem: str, element: str, raw: str) -> str:

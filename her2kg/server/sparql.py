@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -86,7 +86,8 @@ class SparqlEndpoint:
         url_parameters = parse_qs(request.url.query, keep_blank_values=True)
         if request.method == "GET":
             if len(request.url.query) > self.settings.max_body_bytes:
-                raise ProtocolError(413, f"the query string is longer than {self.settings.max_body_bytes} bytes; POST the query")
+                limit = self.settings.max_body_bytes
+                raise ProtocolError(413, f"the query string is longer than {limit} bytes; POST the query instead")
             if "update" in url_parameters:
                 raise ProtocolError(400, "a SPARQL Update must be sent with POST, not GET")
             return _unify(url_parameters, None, None)
@@ -112,11 +113,16 @@ class SparqlEndpoint:
 
     def _no_query(self, request: Request) -> Response:
         accept = request.headers.get("accept")
-        if negotiation.prefers_html(accept) and negotiation.choose(accept, (negotiation.HTML, *negotiation.GRAPH_TYPES)) == negotiation.HTML:
+        wants_page = negotiation.choose(accept, (negotiation.HTML, *negotiation.GRAPH_TYPES)) == negotiation.HTML
+        if negotiation.prefers_html(accept) and wants_page:
             return HTMLResponse(
                 self.page.html,
-                headers={"Content-Security-Policy": self.page.content_security_policy, "Vary": "Accept",
-                         "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"},
+                headers={
+                    "Content-Security-Policy": self.page.content_security_policy,
+                    "Vary": "Accept",
+                    "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "no-referrer",
+                },
             )
         chosen = negotiation.choose(accept, negotiation.GRAPH_TYPES)
         if chosen is None:
@@ -127,7 +133,9 @@ class SparqlEndpoint:
             )
         endpoint = str(request.url.replace(query="", fragment=""))
         pool = self._pool()
-        body = service_description(endpoint, triples=pool.triples, updates=self.settings.updates_enabled, media_type=chosen)
+        body = service_description(
+            endpoint, triples=pool.triples, updates=self.settings.updates_enabled, media_type=chosen
+        )
         return Response(body, media_type=chosen, headers={"Vary": "Accept"})
 
     def _pool(self) -> QueryPool:
@@ -168,7 +176,7 @@ class SparqlEndpoint:
             headers["X-Her2kg-Truncated"] = "true"
             headers["X-SPARQL-MaxRows"] = str(self.settings.max_results)
         content_type = outcome.media_type
-        if content_type.startswith("text/") or content_type.endswith("+xml") or content_type.endswith("+json") or content_type == "application/n-triples":
+        if content_type.startswith("text/") or content_type.endswith(("+xml", "+json", "/n-triples")):
             content_type += "; charset=utf-8"
         return Response(outcome.body, headers={**headers, "Content-Type": content_type})
 
@@ -178,13 +186,16 @@ class SparqlEndpoint:
         token = self.settings.update_token
         if not token:
             raise ProtocolError(
-                403, "this endpoint is read-only; to allow SPARQL Update set [sparql] update_token in the server configuration"
+                403,
+                "this endpoint is read-only; to allow SPARQL Update set [sparql] update_token in the server "
+                "configuration",
             )
         given = request.headers.get("authorization", "")
         scheme, _, credential = given.partition(" ")
         if scheme.lower() != "bearer" or not credential.strip():
             raise ProtocolError(
-                401, "SPARQL Update needs the header `Authorization: Bearer <update token>`",
+                401,
+                "SPARQL Update needs the header `Authorization: Bearer <update token>`",
                 {"WWW-Authenticate": 'Bearer realm="her2kg-sparql-update"'},
             )
         if not hmac.compare_digest(credential.strip().encode("utf-8"), token.encode("utf-8")):
@@ -200,7 +211,7 @@ class SparqlEndpoint:
             raise ProtocolError(500, "the query worker gave an unexpected answer; see the server log")
         return Response(status_code=204)
 
-    async def _run(self, call):  # type: ignore[no-untyped-def]
+    async def _run(self, call: Callable[[QueryPool], object]) -> object:
         pool = self._pool()
         try:
             return await anyio.to_thread.run_sync(call, pool)

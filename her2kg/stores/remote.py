@@ -157,10 +157,7 @@ class RemoteSparqlStore:
             bindings = document["results"]["bindings"]
         except (ValueError, KeyError, TypeError) as exc:
             raise RemoteStoreError(self.endpoint.query_url, 200, f"the answer is not SPARQL JSON results ({exc})") from exc
-        rows: list[Row] = []
-        for binding in bindings:
-            rows.append({name: binding[name]["value"] for name in variables if name in binding})
-        return rows
+        return [{name: _lexical(binding[name]) for name in variables if name in binding} for binding in bindings]
 
     def triple_count(self) -> int:
         rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
@@ -314,6 +311,18 @@ def _batches(data: str, size: int) -> Iterator[tuple[str, bool]]:
         yield "\n".join(batch), False
     if with_blank_nodes:
         yield "\n".join(with_blank_nodes), True
+
+
+_XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+_BOOLEAN_FORMS = {"1": "true", "0": "false"}
+
+
+def _lexical(term: dict[str, str]) -> str:
+    """The value of a SPARQL JSON term; xsd:boolean in its canonical form (Virtuoso answers 1/0)."""
+    value = term["value"]
+    if term.get("datatype") == _XSD_BOOLEAN:
+        return _BOOLEAN_FORMS.get(value, value)
+    return value
 
 
 def _with_params(url: str, params: list[tuple[str, str]]) -> str:

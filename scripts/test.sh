@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install her2kg with its test dependencies into .venv (as users install it: not editable)
+# and run the test suite. As root it also installs the system packages some tests need:
+# Virtuoso (remote-store tests) and Chromium (browser test), from Debian's packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -eq 0 ]; then
+    [ -f scripts/ci-virtuoso.sh ] && bash scripts/ci-virtuoso.sh
+    bash scripts/ci-browser.sh
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet '.[test]'
+.venv/bin/python -m pytest -q "$@"
