@@ -75,11 +75,6 @@ def test_real_knowledge_base_parses_imports_and_is_consistent(real_report: tuple
     assert findings(report, "owl") == [], "HermiT finds the knowledge base inconsistent or a class unsatisfiable"
 
 
-@pytest.mark.xfail(
-    reason="the knowledge content is still being written; once `her2kg fmt` has run and the content "
-    "findings are fixed this passes: then remove this mark",
-    strict=False,
-)
 def test_real_knowledge_base_is_clean(real_report: tuple[int, dict[str, Any]]) -> None:
     code, report = real_report
     problems = [

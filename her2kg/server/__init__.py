@@ -8,7 +8,7 @@ One module per concern:
 - `dataset`: the triples served (the knowledge base, plus reasoned patients);
 - `sparql_guard`, `negotiation`, `sparql_worker`, `sparql_pool`, `sparql`,
   `service_description`: the SPARQL 1.1 Protocol;
-- `recommend_api`, `openapi`: `POST /recommend` and its OpenAPI document;
+- `pipeline`, `recommend_api`, `openapi`: `POST /recommend` and its OpenAPI document;
 - `security`, `cds_services`, `cds_cards`, `cds_hooks`, `feedback`: CDS Hooks;
 - `html_page`: the query page for people; `httputil`, `access_log`: shared HTTP helpers.
 

@@ -41,3 +41,15 @@ class AccessLogMiddleware:
                 status["code"] or 500,
                 (time.perf_counter() - started) * 1000,
             )
+
+
+def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """Log an unexpected failure with its type and stack frames, but not its message.
+
+    Exception messages can quote the input (a code, a name, a date of the record), so only the
+    exception's type and where it was raised are written.
+    """
+    import traceback
+
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("%s: %s\n%s", what, type(exc).__name__, frames)

@@ -20,6 +20,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from her2kg.server.access_log import log_failure
 from her2kg.server.cds_cards import order_sign_cards, patient_view_cards
 from her2kg.server.cds_services import (
     SERVICES,
@@ -112,8 +113,8 @@ class CdsHooksEndpoints:
             reports = await self.pipeline.run([document], as_of=self._as_of())
         except PipelineUnavailable as exc:
             return cds_error(503, "unavailable", str(exc))
-        except Exception:  # noqa: BLE001 - no patient data in the log, only the failure's type
-            log.exception("the pipeline failed on a %s call", service.hook)
+        except Exception as exc:  # noqa: BLE001 - no patient data in the log, only the failure's type
+            log_failure(log, f"the pipeline failed on a {service.hook} call", exc)
             return cds_error(500, "internal-error", "her2kg failed to evaluate the record; the server log has the details")
         report = reports[0]
         if service.hook == "order-sign":

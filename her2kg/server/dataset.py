@@ -54,7 +54,7 @@ def patient_documents(folder: Path) -> tuple[list[PatientDocument], list[str]]:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            notes.append(f"{path.name}: skipped, unreadable ({exc})")
+            notes.append(f"{path.name}: skipped, unreadable ({type(exc).__name__})")
             continue
         if path.suffix == ".json":
             try:
@@ -120,8 +120,8 @@ def _raw(documents: Sequence[PatientDocument], notes: list[str], as_of: date) ->
             continue
         try:
             store.bulk_load(document.text.encode("utf-8"), format=ox.RdfFormat.TURTLE, to_graph=ox.DefaultGraph())
-        except SyntaxError as exc:
-            notes.append(f"{document.name}: skipped, not valid Turtle ({exc})")
+        except SyntaxError:
+            notes.append(f"{document.name}: skipped, not valid Turtle; `her2kg validate` shows where")
             continue
         loaded.append(document.name)
     return ServedData(

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from her2kg.errors import Her2kgError, UsageError
+from her2kg.server.access_log import log_failure
 from her2kg.server.httputil import BodyTooLarge, json_error, media_type, read_body
 from her2kg.server.pipeline import Document, PipelineRunner, PipelineUnavailable
 
@@ -90,8 +91,8 @@ class RecommendEndpoint:
             return json_error(400, "invalid-parameter", str(exc), field="unavailable")
         except Her2kgError as exc:
             return json_error(400, "invalid-input", str(exc))
-        except Exception:  # noqa: BLE001 - no patient data in the log, only where it failed
-            log.exception("the pipeline failed on a /recommend request")
+        except Exception as exc:  # noqa: BLE001 - no patient data in the log, only where it failed
+            log_failure(log, "the pipeline failed on a /recommend request", exc)
             return json_error(500, "internal-error", "her2kg failed to evaluate the input; the server log has the details")
         report = reports[0]
         return JSONResponse(report.to_json(), status_code=200 if report.ok else 400)
