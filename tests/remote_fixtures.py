@@ -110,6 +110,7 @@ def _handler(server: StandardServer) -> type[BaseHTTPRequestHandler]:
                     if content_type == "application/x-www-form-urlencoded":
                         form = urllib.parse.parse_qs(body.decode("utf-8"))
                         params = {**params, **{k: v for k, v in form.items() if k not in ("query", "update")}}
+                        server.requests[-1] = (parts.path, content_type, params)
                         query, update = form.get("query", [None])[0], form.get("update", [None])[0]
                     elif content_type == "application/sparql-query":
                         query, update = body.decode("utf-8"), None

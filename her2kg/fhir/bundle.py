@@ -19,7 +19,6 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from her2kg.fhir import terms
-from her2kg.fhir.codes import describe
 from her2kg.fhir.condition import map_condition
 from her2kg.fhir.graph import Triple, clean_text, to_ntriples
 from her2kg.fhir.jsonpath import JsonObject, obj, text
@@ -39,7 +38,6 @@ from her2kg.fhir.model import (
     ProposedOrder,
     SurgeryEvidence,
     TypedLiteral,
-    UnknownCode,
 )
 from her2kg.fhir.observation import map_observation
 from her2kg.fhir.patient import map_patient
@@ -213,7 +211,7 @@ def _import(bundle: object, mapping: CodeMapping, source: str) -> FhirImport:
     for entry in entries:
         results.append((entry.index, _map_entry(entry, subject_iri, patient_id, own_references, mapping, medications)))
 
-    return _assemble(patient_id, subject_iri, results, mapping, warnings, ignored)
+    return _assemble(patient_id, subject_iri, results, warnings, ignored)
 
 
 def _failed(
@@ -324,20 +322,16 @@ def _assemble(
     patient_id: str,
     subject_iri: str,
     results: list[tuple[int, EntryResult]],
-    mapping: CodeMapping,
     warnings: list[Notice],
     ignored: list[IgnoredEntry],
 ) -> FhirImport:
     errors: list[Notice] = []
     facts: list[Fact] = []
-    unknown: list[UnknownCode] = []
     for _, result in results:
         facts.extend(result.facts)
         warnings.extend(result.warnings)
         errors.extend(result.errors)
         ignored.extend(result.ignored)
-        unknown.extend(result.unknown)
-    warnings.extend(_unknown_code_warnings(unknown, mapping))
 
     evidence = [f for f in facts if isinstance(f, MetastasisEvidence)]
     dated = [e.day for e in evidence if e.day is not None]
@@ -496,31 +490,3 @@ def _plan_triples(subject_iri: str, orders: list[ProposedOrder]) -> list[Triple]
         if order.end is not None:
             triples.append((iri, terms.END_DATE, TypedLiteral(order.end.isoformat(), terms.XSD_DATE)))
     return triples
-
-
-def _unknown_code_warnings(unknown: list[UnknownCode], mapping: CodeMapping) -> list[Notice]:
-    """One warning per unknown code (per resource type and element), naming every entry it left out."""
-    groups: dict[tuple[str, str, str, str], list[UnknownCode]] = defaultdict(list)
-    for item in unknown:
-        groups[(item.resource_type, item.element, item.coding.system, item.coding.code)].append(item)
-    notices: list[Notice] = []
-    for (resource_type, element, system, _code), members in groups.items():
-        fields = sorted({m.field for m in members}, key=_entry_index)
-        coding = members[0].coding
-        where = (
-            fields[0]
-            if len(fields) == 1
-            else f"{len(fields)} entries ({', '.join(fields[:5])}{', ...' if len(fields) > 5 else ''})"
-        )
-        subject = {"code": f"{resource_type} code", "value": f"{resource_type} answer", "medication": "medication"}.get(
-            element, element
-        )
-        if mapping.knows_system(system):
-            message = f"{subject} {describe(coding, mapping)} is not known to her2kg; {where} ignored"
-            code = "fhir-unknown-code"
-        else:
-            system_shown = system or "(no system)"
-            message = f"{subject} {coding.code} of code system {system_shown} is not known to her2kg (no code of that system is mapped); {where} ignored"
-            code = "fhir-unknown-code-system"
-        notices.append(Notice(severity="warning", code=code, message=clean_text(message), field=fields[0]))
-    return notices

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 from her2kg.fhir import terms
+from her2kg.fhir.codes import describe
 from her2kg.fhir.dates import DateFormatError, parse_fhir_date
-from her2kg.fhir.jsonpath import first_coding_code, obj, text
+from her2kg.fhir.jsonpath import Coding, first_coding_code, obj, text
 from her2kg.fhir.model import EntryContext, TypedLiteral
 from her2kg.notices import Notice
 
@@ -94,3 +95,29 @@ def status_code(resource: object, key: str = "status") -> str | None:
         if code is not None:
             return code.lower()
     return None
+
+
+def unknown_code_warnings(ctx: EntryContext, element: str, codings: Iterable[Coding]) -> tuple[Notice, ...]:
+    """One warning per code that the knowledge base does not map (the entry is left out).
+
+    `element` names what the code is, such as "code", "answer" or "medication". Warnings that
+    say the same about several entries are merged at bundle level.
+    """
+    notices: list[Notice] = []
+    for coding in codings:
+        if ctx.mapping.knows_system(coding.system):
+            notices.append(
+                ctx.warning(
+                    "fhir-unknown-code",
+                    f"{element} {describe(coding, ctx.mapping)} is not known to her2kg, so the entry was ignored",
+                )
+            )
+        else:
+            system = coding.system or "(no system)"
+            notices.append(
+                ctx.warning(
+                    "fhir-unknown-code-system",
+                    f"{element} {coding.code} is of code system {system}, which her2kg does not know, so the entry was ignored",
+                )
+            )
+    return tuple(notices)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from her2kg.fhir import terms
 from her2kg.fhir.codes import describe, is_condition_class, resolve
-from her2kg.fhir.common import date_literal, date_notice, read_date, status_code
+from her2kg.fhir.common import date_literal, date_notice, read_date, status_code, unknown_code_warnings
 from her2kg.fhir.jsonpath import obj
 from her2kg.fhir.model import (
     EntryContext,
@@ -19,7 +19,6 @@ from her2kg.fhir.model import (
     Node,
     Object,
     TypedLiteral,
-    UnknownCode,
 )
 from her2kg.notices import Notice
 
@@ -48,9 +47,9 @@ def map_condition(ctx: EntryContext) -> EntryResult:
                 "fhir-no-code", "Condition has no coded code; it was ignored — code it with SNOMED CT or ICD-10-CM"
             )
             return EntryResult(warnings=(warning,), ignored=(ctx.ignore("no coded Condition.code"),))
-        unknown = tuple(UnknownCode("Condition", "code", coding, ctx.field) for coding in resolution.unmapped)
+        unknown = unknown_code_warnings(ctx, "Condition code", resolution.unmapped)
         shown = ", ".join(describe(c, ctx.mapping) for c in resolution.codings)
-        return EntryResult(unknown=unknown, ignored=(ctx.ignore(f"code not known to her2kg: {shown}"),))
+        return EntryResult(warnings=unknown, ignored=(ctx.ignore(f"code not known to her2kg: {shown}"),))
 
     warnings: list[Notice] = []
     if clinical is not None and clinical not in CURRENT:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from her2kg.fhir import terms
 from her2kg.fhir.codes import Resolution, describe, drugs_of, is_drug_or_product, is_therapy_phase, resolve
-from her2kg.fhir.common import DateRead, date_notice, read_date, status_code
+from her2kg.fhir.common import DateRead, date_notice, read_date, status_code, unknown_code_warnings
 from her2kg.fhir.jsonpath import Coding, JsonObject, codings, items, obj, text
 from her2kg.fhir.mapping import Concept
-from her2kg.fhir.model import EntryContext, EntryResult, Exposure, Fact, ProposedOrder, UnknownCode
+from her2kg.fhir.model import EntryContext, EntryResult, Exposure, Fact, ProposedOrder
 from her2kg.notices import Notice
 
 VOID_STATUS = frozenset({"cancelled", "entered-in-error", "not-done", "not-taken", "revoked"})
@@ -52,14 +52,14 @@ def map_medication_use(ctx: EntryContext) -> EntryResult:
     resolution = _resolve_medication(ctx, concept)
     drugs = drugs_of(resolution)
     if not drugs:
-        unknown = tuple(UnknownCode(ctx.resource_type, "medication", c, ctx.field) for c in resolution.unmapped)
+        unknown = unknown_code_warnings(ctx, "medication", resolution.unmapped)
         if not resolution.codings:
             warning = ctx.warning(
                 "fhir-no-code", "the medication has no coded code; it was ignored — give the drug's RxNorm code"
             )
             return EntryResult(warnings=(warning,), ignored=(ctx.ignore("no coded medication"),))
         shown = ", ".join(describe(c, ctx.mapping) for c in resolution.codings)
-        return EntryResult(unknown=unknown, ignored=(ctx.ignore(f"medication not known to her2kg: {shown}"),))
+        return EntryResult(warnings=unknown, ignored=(ctx.ignore(f"medication not known to her2kg: {shown}"),))
     # codes that name a known drug next to codes that do not (an NDC beside an RxNorm code) are fine
 
     if kind.kind == "proposal":

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from her2kg.fhir.jsonpath import Coding, JsonObject
+from her2kg.fhir.jsonpath import JsonObject
 from her2kg.fhir.mapping import CodeMapping
 from her2kg.notices import Notice
 
@@ -112,22 +112,11 @@ Fact = Node | PatientStatement | MetastasisEvidence | SurgeryEvidence | Exposure
 
 
 @dataclass(frozen=True)
-class UnknownCode:
-    """A code the knowledge base does not map, seen in one entry (aggregated into one warning)."""
-
-    resource_type: str
-    element: str  # "code", "value", "medication", ...
-    coding: Coding
-    field: str
-
-
-@dataclass(frozen=True)
 class EntryResult:
     facts: tuple[Fact, ...] = ()
     warnings: tuple[Notice, ...] = ()
     errors: tuple[Notice, ...] = ()
     ignored: tuple[IgnoredEntry, ...] = ()
-    unknown: tuple[UnknownCode, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from her2kg.fhir.codes import (
     is_patient_property,
     resolve,
 )
-from her2kg.fhir.common import DateRead, date_literal, date_notice, read_date, status_code
+from her2kg.fhir.common import DateRead, date_literal, date_notice, read_date, status_code, unknown_code_warnings
 from her2kg.fhir.jsonpath import JsonObject, obj
 from her2kg.fhir.mapping import CodeMapping, Concept
 from her2kg.fhir.model import (
@@ -34,7 +34,6 @@ from her2kg.fhir.model import (
     Object,
     PatientStatement,
     TypedLiteral,
-    UnknownCode,
 )
 from her2kg.fhir.results import (
     ValueRead,
@@ -122,11 +121,9 @@ def _not_classified(ctx: EntryContext, resolution: Resolution, warnings: list[No
             )
         )
         return EntryResult(warnings=tuple(warnings), ignored=(ctx.ignore("no coded Observation.code"),))
-    unknown = tuple(UnknownCode("Observation", "code", coding, ctx.field) for coding in resolution.unmapped)
+    warnings.extend(unknown_code_warnings(ctx, "Observation code", resolution.unmapped))
     shown = ", ".join(describe(c, ctx.mapping) for c in resolution.codings)
-    return EntryResult(
-        warnings=tuple(warnings), unknown=unknown, ignored=(ctx.ignore(f"code not known to her2kg: {shown}"),)
-    )
+    return EntryResult(warnings=tuple(warnings), ignored=(ctx.ignore(f"code not known to her2kg: {shown}"),))
 
 
 def _most_specific(concepts: tuple[Concept, ...]) -> Concept | None:
@@ -147,7 +144,6 @@ def _with(result: EntryResult, warnings: list[Notice], notice: Notice | None = N
         warnings=(*result.warnings, *extra_warnings),
         errors=(*result.errors, *extra_errors),
         ignored=result.ignored,
-        unknown=result.unknown,
     )
 
 
@@ -233,12 +229,8 @@ def _unreadable(
     ctx: EntryContext, cls: Concept, label: str, value: ValueRead, critical: bool, warnings: list[Notice]
 ) -> EntryResult:
     if value.unmapped and not critical:
-        unknown = tuple(UnknownCode("Observation", "value", coding, ctx.field) for coding in value.unmapped)
-        return EntryResult(
-            warnings=tuple(warnings),
-            unknown=unknown,
-            ignored=(ctx.ignore(f"{label}: answer code not known to her2kg"),),
-        )
+        warnings.extend(unknown_code_warnings(ctx, f"{label} answer", value.unmapped))
+        return EntryResult(warnings=tuple(warnings), ignored=(ctx.ignore(f"{label}: answer code not known to her2kg"),))
     if value.unmapped:
         shown = ", ".join(describe(c, ctx.mapping) for c in value.unmapped)
         problem = f"its answer ({shown}) is not one her2kg knows"
@@ -291,10 +283,8 @@ def _patient_statement(ctx: EntryContext, prop: Concept, warnings: list[Notice])
     drugs = drugs_of(resolution)
     if not drugs:
         if resolution.unmapped:
-            unknown = tuple(UnknownCode("Observation", "value", c, ctx.field) for c in resolution.unmapped)
-            return EntryResult(
-                warnings=tuple(warnings), unknown=unknown, ignored=(ctx.ignore("drug not known to her2kg"),)
-            )
+            warnings.extend(unknown_code_warnings(ctx, "unavailable drug", resolution.unmapped))
+            return EntryResult(warnings=tuple(warnings), ignored=(ctx.ignore("drug not known to her2kg"),))
         warnings.append(
             ctx.warning(
                 "fhir-missing-value",

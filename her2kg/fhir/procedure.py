@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from her2kg.fhir import terms
 from her2kg.fhir.codes import describe, is_procedure_class, resolve
-from her2kg.fhir.common import date_literal, date_notice, read_date, status_code
+from her2kg.fhir.common import date_literal, date_notice, read_date, status_code, unknown_code_warnings
 from her2kg.fhir.jsonpath import obj
-from her2kg.fhir.model import EntryContext, EntryResult, Fact, Node, Object, SurgeryEvidence, TypedLiteral, UnknownCode
+from her2kg.fhir.model import EntryContext, EntryResult, Fact, Node, Object, SurgeryEvidence, TypedLiteral
 from her2kg.notices import Notice
 
 PERFORMED_PATHS = ("performedDateTime", "performedPeriod.start")
@@ -24,9 +24,9 @@ def map_procedure(ctx: EntryContext) -> EntryResult:
                 "fhir-no-code", "Procedure has no coded code; it was ignored — code it with SNOMED CT"
             )
             return EntryResult(warnings=(warning,), ignored=(ctx.ignore("no coded Procedure.code"),))
-        unknown = tuple(UnknownCode("Procedure", "code", coding, ctx.field) for coding in resolution.unmapped)
+        unknown = unknown_code_warnings(ctx, "Procedure code", resolution.unmapped)
         shown = ", ".join(describe(c, ctx.mapping) for c in resolution.codings)
-        return EntryResult(unknown=unknown, ignored=(ctx.ignore(f"code not known to her2kg: {shown}"),))
+        return EntryResult(warnings=unknown, ignored=(ctx.ignore(f"code not known to her2kg: {shown}"),))
 
     status = status_code(resource)
     if status != "completed":
