@@ -28,12 +28,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 AS_OF = "2026-11-01"
-DECISIONS = """PREFIX h: <https://w3id.org/her2kg/>
-SELECT ?id ?kind ?x WHERE {
-  ?p h:patientId ?id .
-  { ?p h:permittedRecommendation ?x . BIND("permitted" AS ?kind) }
-  UNION { ?p h:forbiddenRegimen ?x . BIND("forbidden" AS ?kind) }
-}"""
 
 
 def cohort(n: int) -> list:
@@ -67,6 +61,7 @@ def digest(decisions: dict[str, tuple[set[str], set[str]]]) -> str:
 def run_set(n: int, chunk: int) -> dict:
     from her2kg.engine import run_rules
     from her2kg.knowledge import knowledge_ntriples
+    from her2kg.report.extract import read_decisions
     from her2kg.rules import load_rules
     from her2kg.stores.embedded import EmbeddedStore
 
@@ -86,9 +81,7 @@ def run_set(n: int, chunk: int) -> dict:
         t1 = time.perf_counter()
         run_rules(store, rules)
         t2 = time.perf_counter()
-        decisions.update({b.patient_id: (set(), set()) for b in part})
-        for row in store.select(DECISIONS):
-            decisions[row["id"]][0 if row["kind"] == "permitted" else 1].add(row["x"])
+        decisions.update(read_decisions(store, [b.patient_id for b in part]))
         t3 = time.perf_counter()
         del store
         load, rules_s, query = load + t1 - t0, rules_s + t2 - t1, query + t3 - t2
@@ -99,6 +92,7 @@ def run_naive(n: int, sample: int) -> dict:
     import rdflib
 
     from her2kg.knowledge import knowledge_ntriples
+    from her2kg.report.extract import report_query
     from her2kg.rules import load_rules
 
     builders = cohort(min(n, sample))
@@ -113,7 +107,7 @@ def run_naive(n: int, sample: int) -> dict:
         g.parse(data=doc, format="nt")
         for rule in rules:
             g.update(rule.text)
-        list(g.query(DECISIONS))
+        list(g.query(report_query("decisions")))
     elapsed = time.perf_counter() - t0
     per_patient = elapsed / len(data)
     return {"seconds": per_patient * n, "measured_patients": len(data), "extrapolated": len(data) < n}

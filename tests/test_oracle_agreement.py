@@ -10,20 +10,13 @@ from pathlib import Path
 from her2kg.engine import run_rules
 from her2kg.knowledge import knowledge_ntriples
 from her2kg.patients import evaluation_triples, read_turtle
+from her2kg.report.extract import read_decisions
 from her2kg.rules import load_rules
 from her2kg.stores.embedded import EmbeddedStore
 from her2kg.synthetic import random_patient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from plain_decide import build_indexes, decide  # noqa: E402
-
-DECISIONS = """PREFIX h: <https://w3id.org/her2kg/>
-SELECT ?id ?kind ?x WHERE {
-  ?p h:patientId ?id .
-  { ?p h:permittedRecommendation ?x . BIND("permitted" AS ?kind) }
-  UNION { ?p h:forbiddenRegimen ?x . BIND("forbidden" AS ?kind) }
-}"""
-
 
 def engine_decisions(builders: list, as_of: str) -> dict[str, tuple[set[str], set[str]]]:
     store = EmbeddedStore()
@@ -32,10 +25,7 @@ def engine_decisions(builders: list, as_of: str) -> dict[str, tuple[set[str], se
         p = read_turtle(b.patient_id, b.to_turtle().encode())
         store.load_ntriples(p.ntriples + evaluation_triples(p.patient_iris, as_of, []))
     run_rules(store, load_rules())
-    out: dict[str, tuple[set[str], set[str]]] = {b.patient_id: (set(), set()) for b in builders}
-    for row in store.select(DECISIONS):
-        out[row["id"]][0 if row["kind"] == "permitted" else 1].add(row["x"])
-    return out
+    return read_decisions(store, [b.patient_id for b in builders])
 
 
 def test_engine_equals_plain_python_on_500_generated_patients() -> None:

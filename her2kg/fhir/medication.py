@@ -67,7 +67,7 @@ def map_medication_use(ctx: EntryContext) -> EntryResult:
     return _exposure(ctx, drugs, kind.status)
 
 
-def map_medication_resource(ctx: EntryContext) -> EntryResult:
+def map_medication_resource(_ctx: EntryContext) -> EntryResult:
     """A Medication entry is read through the references to it; it is no fact by itself."""
     return EntryResult()
 

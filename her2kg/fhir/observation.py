@@ -63,8 +63,8 @@ _READERS: Mapping[str, Reader] = MappingProxyType(
         terms.ER_TEST: read_qualitative,
         terms.PR_TEST: read_qualitative,
         terms.HR_TEST: read_qualitative,
-        terms.LVEF: lambda resource, mapping, families: read_percent(resource),
-        terms.TUMOUR_SIZE: lambda resource, mapping, families: read_size(resource, mapping),
+        terms.LVEF: lambda resource, _mapping, _families: read_percent(resource),
+        terms.TUMOUR_SIZE: lambda resource, mapping, _families: read_size(resource, mapping),
     }
 )
 
@@ -159,7 +159,7 @@ def _class_observation(ctx: EntryContext, cls: Concept, warnings: list[Notice]) 
     critical = cls.iri in terms.SAFETY_CRITICAL_OBSERVATIONS
     label = _label(cls)
     if not value.ok:
-        return _unreadable(ctx, cls, label, value, critical, warnings)
+        return _unreadable(ctx, label, value, critical, warnings)
 
     statements: list[tuple[str, Object]] = [
         (terms.SOURCE_REFERENCE, TypedLiteral(ctx.source_reference, terms.XSD_STRING))
@@ -225,9 +225,7 @@ def _date_problem(read: DateRead) -> str:
     return "it has no effectiveDateTime, effectivePeriod.start or issued"
 
 
-def _unreadable(
-    ctx: EntryContext, cls: Concept, label: str, value: ValueRead, critical: bool, warnings: list[Notice]
-) -> EntryResult:
+def _unreadable(ctx: EntryContext, label: str, value: ValueRead, critical: bool, warnings: list[Notice]) -> EntryResult:
     if value.unmapped and not critical:
         warnings.extend(unknown_code_warnings(ctx, f"{label} answer", value.unmapped))
         return EntryResult(warnings=tuple(warnings), ignored=(ctx.ignore(f"{label}: answer code not known to her2kg"),))
@@ -257,8 +255,7 @@ def _property_observation(ctx: EntryContext, prop: Concept, warnings: list[Notic
     label = _label(prop)
     critical = prop.domain in terms.SAFETY_CRITICAL_OBSERVATIONS
     if not value.ok:
-        domain = Concept(iri=prop.domain)
-        return _unreadable(ctx, domain, label, value, critical, warnings)
+        return _unreadable(ctx, label, value, critical, warnings)
     statements: list[tuple[str, Object]] = [
         (terms.SOURCE_REFERENCE, TypedLiteral(ctx.source_reference, terms.XSD_STRING))
     ]

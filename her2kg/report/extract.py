@@ -390,3 +390,11 @@ class ReportBuilder:
             warnings=tuple(warnings),
             errors=tuple(errors),
         )
+
+
+def read_decisions(store: TripleStore, patient_ids: Iterable[str]) -> dict[str, tuple[set[str], set[str]]]:
+    """Compact decisions per patient id: (permitted recommendation IRIs, forbidden regimen IRIs)."""
+    out: dict[str, tuple[set[str], set[str]]] = {pid: (set(), set()) for pid in patient_ids}
+    for row in store.select(report_query("decisions")):
+        out.setdefault(row["id"], (set(), set()))[0 if row["kind"] == "permitted" else 1].add(row["x"])
+    return out
