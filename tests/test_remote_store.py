@@ -164,7 +164,7 @@ def test_standard_server_answers_both_query_encodings(standard_server: StandardS
 
 def test_standard_server_graph_store_loading_and_clear(standard_server: StandardServer) -> None:  # noqa: F811
     store = _standard_store(standard_server, "urn:g:gsp", graph_store_url=standard_server.graph_store_url, batch_triples=3)
-    data = "".join(f"<urn:s{i}> <urn:p> {i} .\n" for i in range(10)) + "<urn:s> <urn:p> _:x .\n_:x <urn:p> <urn:o> .\n"
+    data = "".join(f'<urn:s{i}> <urn:p> "{i}"^^<{XSD}integer> .\n' for i in range(10)) + "<urn:s> <urn:p> _:x .\n_:x <urn:p> <urn:o> .\n"
     store.load_ntriples(data)
     assert store.triple_count() == 12
     assert store.select("SELECT (COUNT(*) AS ?n) WHERE { <urn:s> <urn:p> ?b . ?b <urn:p> <urn:o> }") == [{"n": "1"}]

@@ -14,12 +14,9 @@ def _component(c: Component) -> str:
 
 
 def _regimen_line(r: Regimen) -> str:
-    steps: dict[int, list[str]] = {}
-    for c in r.components:
-        steps.setdefault(c.step, []).append(_component(c))
-    if len(steps) > 1:
-        return " then ".join(" + ".join(parts) for _, parts in sorted(steps.items()))
-    return " + ".join(next(iter(steps.values()), [r.label]))
+    if r.label:
+        return r.label
+    return " + ".join(_component(c) for c in r.components)
 
 
 def _reason(reason: Reason) -> str:
@@ -46,10 +43,11 @@ def render_text(report: Report) -> str:
             ev = r.evidence
             grade = f"{ev.scheme} {ev.quality} evidence, {ev.strength}" if ev else ""
             lines.append(f"    {i}. [{r.preference}] {_regimen_line(r)}  ({grade})")
+            sequential = len({c.step for c in r.components}) > 1
             for c in r.components:
-                if c.dosing:
-                    name = c.drug.label if c.drug else c.label
-                    lines.append(f"         {name}: {c.dosing}")
+                step = f"step {c.step}: " if sequential else ""
+                dosing = f": {c.dosing}" if c.dosing else ""
+                lines.append(f"         {step}{_component(c)}{dosing}")
             lines.append(f"         why: {_reason(r.because[0])}" if r.because else "")
     if report.forbidden:
         lines.append("  Forbidden:")
