@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from her2kg.notices import Notice
@@ -110,39 +110,44 @@ def read_knowledge_index(store: TripleStore) -> KnowledgeIndex:
     )
 
 
+@dataclass
+class _ComponentRows:
+    """The rows of one regimen component, gathered before the component is built."""
+
+    row: Row
+    options: set[str] = field(default_factory=set)
+    doses: dict[str, str] = field(default_factory=dict)
+
+
 def _read_regimens(store: TripleStore, drugs: Mapping[str, Drug]) -> dict[str, tuple[str, tuple[Component, ...]]]:
     labels: dict[str, str] = {}
-    parts: dict[str, dict[str, dict[str, object]]] = defaultdict(dict)
+    parts: dict[str, dict[str, _ComponentRows]] = defaultdict(dict)
     for row in store.select(report_query("kb-regimens")):
         regimen, component = row["regimen"], row["component"]
         labels[regimen] = row["label"]
-        part = parts[regimen].setdefault(component, {"options": set(), "doses": {}, "row": row})
+        part = parts[regimen].setdefault(component, _ComponentRows(row))
         if "option" in row:
-            part["options"].add(row["option"])  # type: ignore[union-attr]
+            part.options.add(row["option"])
         if "doseDrug" in row:
-            part["doses"][row["doseDrug"]] = _dose_text(row)  # type: ignore[index]
+            part.doses[row["doseDrug"]] = _dose_text(row)
+
+    def drug(iri: str) -> Drug:
+        return drugs.get(iri) or Drug(curie(iri), curie(iri), "")
+
     out: dict[str, tuple[str, tuple[Component, ...]]] = {}
     for regimen, components in parts.items():
         built: list[Component] = []
-        for _component, part in sorted(components.items()):
-            row: Row = part["row"]  # type: ignore[assignment]
-            doses: dict[str, str] = part["doses"]  # type: ignore[assignment]
-            step = int(row.get("step", "1"))
-            duration = _duration_text(row)
-            if "drug" in row:
-                drug = drugs.get(row["drug"]) or Drug(curie(row["drug"]), curie(row["drug"]), "")
-                dosing = "; ".join(t for t in (doses.get(row["drug"], ""), duration) if t)
-                built.append(Component(drug=drug, step=step, dosing=dosing))
-            else:
-                options = tuple(
-                    sorted(
-                        (drugs.get(o) or Drug(curie(o), curie(o), "") for o in part["options"]),  # type: ignore[union-attr]
-                        key=lambda d: d.label,
-                    )
-                )
-                dose_texts = [f"{drugs[d].label if d in drugs else curie(d)} {t}" for d, t in sorted(doses.items()) if t]
-                dosing = "; ".join([*dose_texts, duration] if duration else dose_texts)
-                built.append(Component(options=options, label=row.get("choiceLabel", "choice"), step=step, dosing=dosing))
+        for _, part in sorted(components.items()):
+            step = int(part.row.get("step", "1"))
+            duration = _duration_text(part.row)
+            if "drug" in part.row:
+                dosing = "; ".join(t for t in (part.doses.get(part.row["drug"], ""), duration) if t)
+                built.append(Component(drug=drug(part.row["drug"]), step=step, dosing=dosing))
+                continue
+            options = tuple(sorted((drug(o) for o in part.options), key=lambda d: d.label))
+            texts = [f"{drug(d).label} {t}" for d, t in sorted(part.doses.items()) if t]
+            dosing = "; ".join([*texts, duration] if duration else texts)
+            built.append(Component(options=options, label=part.row.get("choiceLabel", "choice"), step=step, dosing=dosing))
         built.sort(key=lambda c: (c.step, c.drug.label if c.drug else c.label))
         out[regimen] = (labels[regimen], tuple(built))
     return out
