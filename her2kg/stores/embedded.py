@@ -19,7 +19,7 @@ class EmbeddedStore:
         return self._store
 
     def load_ntriples(self, data: str) -> None:
-        self._store.bulk_load(data.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+        self._store.load(data.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
 
     def load_turtle(self, data: bytes, base_iri: str | None = None) -> None:
         self._store.bulk_load(data, format=ox.RdfFormat.TURTLE, base_iri=base_iri, to_graph=ox.DefaultGraph())
