@@ -321,3 +321,33 @@ def test_import_bundle_never_raises_on_arbitrary_json(doc: object) -> None:
 def test_unmutated_bases_import(name: str) -> None:
     text = dict(_base_texts())[name]
     _check(import_bundle(json.loads(text), mapping=_mapping(), source=name))
+
+
+@settings(
+    max_examples=max(50, EXAMPLES // 2), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(data=st.data())
+def test_recommend_command_always_answers_with_a_report(data: st.DataObject) -> None:
+    """Through the command line, a mutated bundle ends with exit 0 or 1 and a JSON report, never a crash."""
+    import contextlib
+    import io
+    import tempfile
+
+    from her2kg.cli import main
+
+    name, text = data.draw(st.sampled_from(_base_texts()), label="base bundle")
+    doc = json.loads(text)
+    for _ in range(data.draw(st.integers(min_value=1, max_value=6), label="mutations")):
+        _mutate(doc, data)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bundle.json"
+        path.write_text(json.dumps(doc))
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["recommend", str(path), "--format", "json", "--as-of", "2026-11-01"])
+    assert code in (0, 1), (code, err.getvalue())
+    report = json.loads(out.getvalue())
+    assert isinstance(report, dict) and "permitted" in report and "errors" in report
+    if code == 1:
+        assert report["errors"] and report["permitted"] == []
+    assert "internal error" not in err.getvalue()
