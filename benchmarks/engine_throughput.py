@@ -69,13 +69,13 @@ def digest(decisions: dict[str, tuple[set[str], set[str]]]) -> str:
 
 def run_set(n: int, chunk: int) -> dict:
     from her2kg.engine import run_rules
-    from her2kg.knowledge import knowledge_ntriples
+    from her2kg.knowledge import prepared_knowledge_ntriples
     from her2kg.report.extract import read_decisions
     from her2kg.rules import load_rules
     from her2kg.stores.embedded import EmbeddedStore
 
-    rules = load_rules()
-    kb = knowledge_ntriples()
+    rules = [r for r in load_rules() if r.scope == "patient"]
+    kb = prepared_knowledge_ntriples()  # knowledge-only rules run once per process, as in her2kg
     decisions: dict[str, tuple[set[str], set[str]]] = {}
     load = rules_s = query = 0.0
     for part in cohort_chunks(n, chunk):

@@ -35,6 +35,22 @@ def knowledge_ntriples() -> str:
     return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode("utf-8")
 
 
+@cache
+def prepared_knowledge_ntriples() -> str:
+    """The knowledge base with its knowledge-scope rules applied (pre-joins, closure), as N-Triples.
+
+    Computed once per process; patient batches load it and run only the patient-scope rules.
+    """
+    from her2kg.engine import run_rules
+    from her2kg.rules import load_rules
+    from her2kg.stores.embedded import EmbeddedStore
+
+    store = EmbeddedStore()
+    store.load_ntriples(knowledge_ntriples())
+    run_rules(store, [r for r in load_rules() if r.scope == "knowledge"])
+    return store.native.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode("utf-8")
+
+
 def knowledge_info_from_rows(rows: list[dict[str, str]]) -> KnowledgeBaseInfo:
     if not rows:
         raise KnowledgeBaseError(f"the ontology header {ONTOLOGY_IRI} has no owl:versionInfo")

@@ -13,7 +13,7 @@ from datetime import date
 
 from her2kg.engine import run_rules
 from her2kg.errors import InputError, UsageError
-from her2kg.knowledge import KNOWLEDGE_INFO_QUERY, knowledge_info_from_rows, knowledge_ntriples
+from her2kg.knowledge import KNOWLEDGE_INFO_QUERY, knowledge_info_from_rows, prepared_knowledge_ntriples
 from her2kg.notices import Notice
 from her2kg.patients import PatientInput, evaluation_triples, read_patient_document, read_patient_file
 from her2kg.report.extract import ReportBuilder, read_knowledge_index
@@ -108,7 +108,7 @@ def _reason(
         from her2kg.stores.embedded import EmbeddedStore
 
         store = EmbeddedStore()
-    store.load_ntriples(knowledge_ntriples())
+    store.load_ntriples(prepared_knowledge_ntriples())
     kb_info = knowledge_info_from_rows(store.select(KNOWLEDGE_INFO_QUERY))
     kb_ref = KnowledgeBaseRef(version=kb_info.version, iri=kb_info.iri)
     unavailable_iris = resolve_drugs(unavailable, store)
@@ -138,7 +138,7 @@ def _reason(
         patient_data.append(evaluation_triples(iris, as_of_text, unavailable_iris))
         store.load_ntriples("".join(patient_data))
     rule_set = tuple(rules) if rules is not None else load_rules()
-    run_rules(store, rule_set)
+    run_rules(store, [r for r in rule_set if r.scope == "patient"])
 
     builder = ReportBuilder(store, {r.id: r for r in rule_set}, read_knowledge_index(store), kb_ref)
     reports: list[Report] = []

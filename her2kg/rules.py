@@ -14,6 +14,9 @@ starting with a block of `# key: value` lines:
 `stratum` orders evaluation: a rule may read, and negate (FILTER NOT EXISTS), only facts that
 rules of lower strata derive. A stratum runs once, unless one of its rules is marked
 `# recursive: yes`, in which case the stratum runs until it adds no triple (with a cap).
+A rule marked `# scope: knowledge` reads and writes knowledge-base facts only (pre-joins, the
+closure of knowledge-base individuals): it runs once per process on the knowledge base
+(`her2kg.knowledge.prepared_knowledge_ntriples`), not once per batch of patients.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from her2kg.resources import queries_dir
 from her2kg.vocabulary import RULE_BASE
 
 REQUIRED_KEYS = ("id", "title", "kind", "source", "stratum", "statements")
-OPTIONAL_KEYS = ("description", "recursive")
+OPTIONAL_KEYS = ("description", "recursive", "scope")
+SCOPES = ("patient", "knowledge")
 RULE_KINDS = ("closure", "derivation", "situation", "recommendation", "safety", "monitoring", "proposal", "notice")
 _HEADER_LINE = re.compile(r"^#\s*([a-z_]+):\s*(.*)$")
 _CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
@@ -48,6 +52,7 @@ class Rule:
     path: Path
     text: str
     recursive: bool = False
+    scope: str = "patient"  # "knowledge": reads and writes knowledge-base facts only
 
     @property
     def iri(self) -> str:
@@ -105,7 +110,14 @@ def parse_rule(path: Path) -> Rule:
         path=path,
         text=text,
         recursive=_parse_bool(fields.get("recursive", "no"), fields["id"], path),
+        scope=_parse_scope(fields.get("scope", "patient"), fields["id"], path),
     )
+
+
+def _parse_scope(value: str, rule_id: str, path: Path) -> str:
+    if value not in SCOPES:
+        raise RuleError(rule_id, str(path), f"scope must be one of {', '.join(SCOPES)}, not {value!r}")
+    return value
 
 
 def _parse_bool(value: str, rule_id: str, path: Path) -> bool:

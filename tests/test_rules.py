@@ -58,7 +58,8 @@ KNOWLEDGE_ONLY = "knowledge-only"
 # rule id -> (fires, near miss); each a function returning the patients (or KNOWLEDGE_ONLY)
 CASES: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
     "kb-superclasses": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
-    "type-closure": (lambda: [met()], lambda: "empty"),
+    "type-closure-knowledge": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
+    "type-closure-conditions": (lambda: [met()], lambda: [B("x").ihc("ihc-3plus").m_category("m1")]),
     "kb-regimen-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "kb-regimen-required-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "kb-component-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
@@ -239,6 +240,17 @@ def test_rules_are_stratified() -> None:
                 continue
             clash = reads & writes[other.id]
             assert not clash, f"{rule.id} (stratum {rule.stratum}) reads {sorted(clash)} written by {other.id} (stratum {other.stratum})"
+
+
+def test_knowledge_scope_rules_read_no_patient_facts() -> None:
+    """Knowledge-scope rules run once per process on the knowledge base alone."""
+    rules = load_rules()
+    patient_writes = set().union(*(set(_TOKEN.findall(_split(r.text)[0])) for r in rules if r.scope == "patient"))
+    for rule in rules:
+        if rule.scope == "knowledge":
+            reads = set(_TOKEN.findall(_split(rule.text)[1]))
+            assert not reads & patient_writes, f"{rule.id} reads patient facts {sorted(reads & patient_writes)}"
+            assert "hasCondition" not in reads and "hasObservation" not in reads
 
 
 def test_rule_prefixes_are_canonical() -> None:
