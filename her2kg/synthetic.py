@@ -218,8 +218,12 @@ def _metastatic_history(rng: random.Random, b: PatientBuilder) -> None:
     site = rng.choice(["BoneMetastasis", "LiverMetastasis", "LungMetastasis", "BrainMetastasis"])
     if kind == "recurrence":
         b.non_metastatic("2021-01-10").surgery("2021-02-01")
-        end = rng.choice(["2022-02-01", "2024-06-01", "2025-01-15"])
-        b.therapy("trastuzumab", "adjuvant", "2021-03-01", end).therapy("paclitaxel", "adjuvant", "2021-03-01", "2021-06-01")
+        if rng.random() < 0.15:  # recurrence while adjuvant trastuzumab is still being given
+            b.therapy("trastuzumab", "adjuvant", "2024-09-01", None, ongoing=True)
+        else:
+            end = rng.choice(["2022-02-01", "2024-06-01", "2025-01-15"])
+            b.therapy("trastuzumab", "adjuvant", "2021-03-01", end)
+        b.therapy("paclitaxel", "adjuvant", "2021-03-01", "2021-06-01")
         b.metastatic("2025-06-01", site)
         start = "2025-06-15"
     else:

@@ -66,6 +66,7 @@ class StandardServer:
     password: str
     store: ox.Store
     requests: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
+    conflicts: list[int] = field(default_factory=list)  # HTTP statuses to answer the next updates with, as Virtuoso does on a deadlock
 
     def default_graph_size(self) -> int:
         return sum(1 for _ in self.store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
@@ -118,6 +119,9 @@ def _handler(server: StandardServer) -> type[BaseHTTPRequestHandler]:
                         query, update = None, body.decode("utf-8")
                     else:
                         self._reply(415, b"unsupported content type")
+                        return
+                    if update is not None and server.conflicts:
+                        self._reply(server.conflicts.pop(0), b"Virtuoso 40001 Error SR172: Transaction deadlocked")
                         return
                     if update is not None:
                         if params.get("using-graph-uri") or params.get("using-named-graph-uri"):

@@ -135,3 +135,14 @@ def test_interstitial_lung_disease_at_second_line_makes_tdm1_the_preferred_fallb
     report = json.loads(out)
     assert [r["id"] for r in report["permitted"] if r["preference"] == "preferred"] == ["h:regimen-tdm1"]
     assert any(r["id"] == "h:regimen-tdxd" and r["reasons"] for r in report["forbidden"])
+
+
+def test_recurrence_during_ongoing_adjuvant_trastuzumab_is_early(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    b = metastatic_first_line("ongoing").therapy("trastuzumab", "adjuvant", "2026-03-01", None, ongoing=True)
+    path = tmp_path / "ongoing.ttl"
+    path.write_text(b.to_turtle())
+    code, out, _ = run(capsys, str(path), "--format", "json", "--as-of", "2026-11-01")
+    report = json.loads(out)
+    assert code == 0 and report["situation"]["line"] == 2
+    assert any(f["code"] == "early-recurrence" for f in report["situation"]["findings"])
+    assert [r["id"] for r in report["permitted"] if r["preference"] == "preferred"] == ["h:regimen-tdxd"]

@@ -20,7 +20,7 @@ import pytest
 from remote_fixtures import StandardServer, graph_iri, standard_server, virtuoso  # noqa: F401 - fixtures
 
 from her2kg.engine import run_rules
-from her2kg.knowledge import knowledge_ntriples
+from her2kg.knowledge import prepared_knowledge_ntriples
 from her2kg.recommend import recommend_files
 from her2kg.rules import Rule, load_rules
 from her2kg.stores.base import TripleStore
@@ -173,6 +173,16 @@ def test_standard_server_graph_store_loading_and_clear(standard_server: Standard
     other.load_ntriples("<urn:a> <urn:b> <urn:c> .")
     store.clear()
     assert store.triple_count() == 0 and other.triple_count() == 1
+
+
+def test_deadlocked_updates_are_retried(standard_server: StandardServer) -> None:  # noqa: F811
+    store = _standard_store(standard_server, "urn:g:retry", retries=3)
+    standard_server.conflicts.extend([500, 503])
+    store.update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+    assert store.triple_count() == 1 and standard_server.conflicts == []
+    standard_server.conflicts.extend([500] * 3)
+    with pytest.raises(RemoteStoreError, match=r"answered HTTP 500: .*SR172.*still failing after 3 attempts"):
+        _standard_store(standard_server, "urn:g:retry", retries=2).update("INSERT DATA { <urn:a> <urn:b> <urn:d> }")
 
 
 def test_wrong_password_names_url_and_status(standard_server: StandardServer) -> None:  # noqa: F811
@@ -409,18 +419,29 @@ def test_virtuoso_runs_the_mini_rules_like_the_embedded_store(virtuoso: Virtuoso
 
 
 # -- Virtuoso: the real rules and reports ---------------------------------------------------------------
-@pytest.mark.virtuoso
-def test_every_rule_runs_on_virtuoso(virtuoso: VirtuosoServer, graph_iri: str, tmp_path: Path) -> None:  # noqa: F811
-    """Each rule file, run in stratum order, is accepted by Virtuoso (the failures are listed by rule id)."""
+def _patient_data(paths: list[str]) -> str:
     from her2kg.patients import evaluation_triples, read_patient_file
 
-    store = virtuoso.store(graph_iri)
-    store.load_ntriples(knowledge_ntriples())
-    for path in generated_patients(tmp_path, 20):
+    data = []
+    for path in paths:
         patient = read_patient_file(path)
-        store.load_ntriples(patient.ntriples + evaluation_triples(patient.patient_iris, AS_OF.isoformat(), []))
+        if patient.readable:
+            data.append(patient.ntriples + evaluation_triples(patient.patient_iris, AS_OF.isoformat(), []))
+    return "".join(data)
+
+
+def patient_rules() -> list[Rule]:
+    """The rules the pipeline runs on the store (knowledge-scope rules run once, embedded)."""
+    return [r for r in load_rules() if r.scope == "patient"]
+
+
+@pytest.mark.virtuoso
+def test_every_patient_rule_runs_on_virtuoso(virtuoso: VirtuosoServer, graph_iri: str, tmp_path: Path) -> None:  # noqa: F811
+    """Each patient-scope rule, in stratum order, is accepted by Virtuoso (failures listed by rule id)."""
+    store = virtuoso.store(graph_iri)
+    store.load_ntriples(prepared_knowledge_ntriples() + _patient_data(generated_patients(tmp_path, 20)))
     failures = []
-    for rule in load_rules():
+    for rule in sorted(patient_rules(), key=lambda r: (r.stratum, r.id)):
         try:
             store.update(rule.text)
         except RemoteStoreError as exc:
@@ -430,20 +451,14 @@ def test_every_rule_runs_on_virtuoso(virtuoso: VirtuosoServer, graph_iri: str, t
 
 @pytest.mark.virtuoso
 def test_virtuoso_derives_the_same_graph(virtuoso: VirtuosoServer, graph_iri: str, tmp_path: Path) -> None:  # noqa: F811
-    from her2kg.patients import evaluation_triples, read_patient_file
-
-    paths = [str(p) for p in VIGNETTES] + generated_patients(tmp_path, 150)
+    data = prepared_knowledge_ntriples() + _patient_data([str(p) for p in VIGNETTES] + generated_patients(tmp_path, 150))
     remote = virtuoso.store(graph_iri, timeout=300)
     embedded = EmbeddedStore()
-    data = [knowledge_ntriples()]
-    for path in paths:
-        patient = read_patient_file(path)
-        if patient.readable:
-            data.append(patient.ntriples + evaluation_triples(patient.patient_iris, AS_OF.isoformat(), []))
     for store in (embedded, remote):
-        store.load_ntriples("".join(data))
-        run_rules(store, load_rules())
+        store.load_ntriples(data)
+        run_rules(store, patient_rules())
     expected, got = graph_dump(embedded), graph_dump(remote)
+    assert len(expected) > 10_000
     assert sorted(expected - got)[:20] == [] and sorted(got - expected)[:20] == []
     assert remote.select(BLANK_COUNT) == embedded.select(BLANK_COUNT)
 
@@ -463,6 +478,19 @@ def test_virtuoso_generated_reports_equal_embedded(virtuoso: VirtuosoServer, gra
     assert len(remote) == len(local) == 200
     differing = [a["source"] for a, b in zip(local, remote, strict=True) if canonical(a) != canonical(b)]
     assert differing == []
+
+
+@pytest.mark.virtuoso
+def test_virtuoso_runs_two_cohorts_at_once(virtuoso: VirtuosoServer, graph_iri: str, tmp_path: Path) -> None:  # noqa: F811
+    """Concurrent runs in separate graphs meet Virtuoso's deadlocks (SR172); the store retries them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = generated_patients(tmp_path, 120, seed=3)
+    halves = [paths[::2], paths[1::2]]
+    with ThreadPoolExecutor(2) as pool:
+        remote = list(pool.map(lambda k: reports_json(halves[k], virtuoso.store(f"{graph_iri}:{k}", timeout=300)), [0, 1]))
+    for half, reports in zip(halves, remote, strict=True):
+        assert [canonical(r) for r in reports] == [canonical(r) for r in reports_json(half)]
 
 
 # -- Virtuoso: credentials and errors --------------------------------------------------------------------
@@ -488,3 +516,22 @@ def test_virtuoso_rejected_update_names_url_and_status(virtuoso: VirtuosoServer,
     with pytest.raises(RemoteStoreError, match=r"/sparql-auth answered HTTP (400|500): .*SP030") as caught:
         store.update("INSERT { ?s ?p } WHERE { ?s ?p ?o }")
     assert caught.value.status in (400, 500)
+
+
+# -- the private server's configuration ----------------------------------------------------------------
+def test_virtuoso_ini_rewrite_replaces_keys_and_drops_plugins() -> None:
+    from her2kg.stores.virtuoso import _rewrite_ini
+
+    template = (
+        "[Parameters]\nServerPort = 1111\nIndexTreeMaps = 256\nIndexTreeMaps = 64\n;ServerPort = 2\n"
+        "[Plugins]\nLoad1 = plain, wikiv\n[SPARQL]\nResultSetMaxRows = 10000 ; rows\n"
+    )
+    text = _rewrite_ini(
+        template,
+        {"Parameters": {"ServerPort": "127.0.0.1:5", "IndexTreeMaps": "64"}, "SPARQL": {"ResultSetMaxRows": "9"}, "URIQA": {"DefaultHost": "h"}},
+        drop_sections={"Plugins"},
+    )
+    assert text.splitlines() == [
+        "[Parameters]", "ServerPort = 127.0.0.1:5", "IndexTreeMaps = 64", ";ServerPort = 2",
+        "[SPARQL]", "ResultSetMaxRows = 9", "[URIQA]", "DefaultHost = h",
+    ]

@@ -12,19 +12,16 @@ summary), 1 when the run stopped early (rerun to resume), 2 for usage errors.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from her2kg.commands.remote_options import add_remote_arguments, remote_store_from_args
 from her2kg.errors import Her2kgError, UsageError
 
 if TYPE_CHECKING:
     from her2kg.stores.base import TripleStore
-    from her2kg.stores.remote import RemoteSparqlStore
-
-PASSWORD_VARIABLE = "HER2KG_STORE_PASSWORD"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,17 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--unavailable", action="append", default=[], metavar="DRUG",
         help="a drug not available (key such as trastuzumab-deruxtecan, or NCIt code); repeatable",
     )
-    remote = parser.add_argument_group("remote store (SPARQL 1.1 Protocol)")
-    remote.add_argument("--store", metavar="URL", help="SPARQL query endpoint (default: the embedded store)")
-    remote.add_argument("--update-url", metavar="URL", help="SPARQL update endpoint (default: the --store URL)")
-    remote.add_argument(
-        "--graph", metavar="IRI",
-        help="named graph to work in; it is CLEARED before every chunk, so give one used for nothing else "
+    add_remote_arguments(
+        parser,
+        graph_help="named graph to work in; it is CLEARED before every chunk, so give one used for nothing else "
         "(default: a new graph per run, removed at the end)",
     )
-    remote.add_argument("--graph-store-url", metavar="URL", help="Graph Store Protocol endpoint for loading (faster than INSERT DATA)")
-    remote.add_argument("--user", metavar="NAME", help=f"user name for HTTP digest/basic authentication (password: ${PASSWORD_VARIABLE})")
-    remote.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS", help="per request (default: 600)")
 
 
 def _as_of(text: str | None) -> date:
@@ -61,11 +52,8 @@ def _as_of(text: str | None) -> date:
 def run(args: argparse.Namespace) -> int:
     from her2kg.cohort import CohortOptions, Progress, run_cohort
 
-    remote_only = [flag for flag, value in (("--update-url", args.update_url), ("--graph", args.graph),
-                   ("--graph-store-url", args.graph_store_url), ("--user", args.user)) if value and not args.store]
     try:
-        if remote_only:
-            raise UsageError(f"{', '.join(remote_only)} only work with --store URL")
+        store, owned_graph = remote_store_from_args(args, purpose="cohort")
         if args.chunk_size < 1:
             raise UsageError(f"--chunk-size must be at least 1, not {args.chunk_size}")
         options = CohortOptions(as_of=_as_of(args.as_of), unavailable=tuple(args.unavailable), chunk_size=args.chunk_size)
@@ -75,24 +63,6 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"her2kg cohort: {exc}", file=sys.stderr)
         return 2
-
-    store: RemoteSparqlStore | None = None
-    owned_graph = False
-    if args.store:
-        import uuid
-
-        from her2kg.stores.remote import RemoteSparqlStore
-
-        owned_graph = args.graph is None
-        try:
-            store = RemoteSparqlStore(
-                args.store, args.update_url, graph=args.graph or f"urn:her2kg:cohort:{uuid.uuid4()}",
-                username=args.user, password=os.environ.get(PASSWORD_VARIABLE) if args.user else None,
-                timeout=args.timeout, graph_store_url=args.graph_store_url,
-            )
-        except ValueError as exc:
-            print(f"her2kg cohort: --graph: {exc}", file=sys.stderr)
-            return 2
 
     def store_for_chunk(_index: int) -> TripleStore | None:
         if store is not None:

@@ -18,6 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--unavailable", action="append", default=[], metavar="DRUG",
         help="a drug not available (key such as trastuzumab-deruxtecan, or NCIt code); repeatable",
     )
+    from her2kg.commands.remote_options import add_remote_arguments
+
+    add_remote_arguments(
+        parser,
+        graph_help="named graph to reason in; it is CLEARED first, so give one used for nothing else "
+        "(default: a new graph for this run, removed at the end)",
+    )
 
 
 def _as_of(text: str | None) -> date:
@@ -32,20 +39,31 @@ def _as_of(text: str | None) -> date:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from her2kg.commands.remote_options import remote_store_from_args
     from her2kg.recommend import recommend_files
 
+    store, owned_graph = None, False
     try:
         as_of = _as_of(args.as_of)
         missing = [p for p in args.patients if not Path(p).is_file()]
         if missing:
             raise UsageError(f"cannot read {', '.join(missing)}: no such file")
-        reports = recommend_files(args.patients, as_of=as_of, unavailable=args.unavailable)
+        store, owned_graph = remote_store_from_args(args, purpose="recommend")
+        if store is not None:
+            store.clear()
+        reports = recommend_files(args.patients, as_of=as_of, unavailable=args.unavailable, store=store)
     except UsageError as exc:
         print(f"her2kg recommend: {exc}", file=sys.stderr)
         return 2
     except Her2kgError as exc:
         print(f"her2kg recommend: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if store is not None and owned_graph:
+            try:
+                store.clear()
+            except Her2kgError:
+                pass
     if args.format == "json":
         payload = [r.to_json() for r in reports]
         out = payload[0] if len(payload) == 1 and len(args.patients) == 1 else payload

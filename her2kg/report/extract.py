@@ -370,7 +370,7 @@ class ReportBuilder:
                 continue
             verdict = min((r["verdict"] for r in verdict_rows), key=lambda v: _VERDICT_ORDER.get(v, 0))
             reasons = []
-            for r in sorted(verdict_rows, key=lambda r: (_VERDICT_ORDER.get(r["verdict"], 0), r["rule"], r["concerns"])):
+            for r in sorted(verdict_rows, key=lambda r: (_VERDICT_ORDER.get(r["verdict"], 0), r["rule"], r["concerns"], r.get("basis", ""))):
                 if r["verdict"] != verdict:
                     continue
                 basis = r.get("basis", r["concerns"])

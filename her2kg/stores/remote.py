@@ -26,7 +26,9 @@ timeout), so it is not the default.
 from __future__ import annotations
 
 import json
+import random
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -45,6 +47,8 @@ UpdateGraph = Literal["with", "using-graph-uri"]
 # Store Protocol at about 20,000 triples a request (136,000 triples/s).
 DEFAULT_BATCH_TRIPLES = 2000
 DEFAULT_GRAPH_STORE_BATCH_TRIPLES = 20000
+DEFAULT_RETRIES = 6
+RETRY_PAUSE = 0.2  # seconds before the first retry; doubled each time, with jitter
 _RESULTS_JSON = "application/sparql-results+json"
 
 
@@ -71,6 +75,7 @@ class RemoteEndpoint:
     query_encoding: QueryEncoding = "form"
     update_graph: UpdateGraph = "with"
     batch_triples: int = DEFAULT_BATCH_TRIPLES
+    retries: int = DEFAULT_RETRIES
 
 
 class RemoteSparqlStore:
@@ -93,8 +98,9 @@ class RemoteSparqlStore:
         query_encoding: QueryEncoding = "form",
         update_graph: UpdateGraph = "with",
         batch_triples: int | None = None,
+        retries: int = DEFAULT_RETRIES,
     ) -> None:
-        if not graph or any(c in graph for c in "<>\"{}|^`\\ \n"):
+        if ":" not in graph or any(c in graph for c in "<>\"{}|^`\\ \n"):
             raise ValueError(f"graph must be an absolute IRI without spaces or <>\"{{}}|^`\\, got {graph!r}")
         if query_encoding not in ("form", "direct"):
             raise ValueError(f"query_encoding must be 'form' or 'direct', got {query_encoding!r}")
@@ -113,6 +119,7 @@ class RemoteSparqlStore:
             query_encoding=query_encoding,
             update_graph=update_graph,
             batch_triples=batch_triples,
+            retries=max(0, retries),
         )
         self._opener = _opener(username, password, [query_url, update_url or query_url, graph_store_url])
 
@@ -197,6 +204,20 @@ class RemoteSparqlStore:
         self._send(url, ntriples.encode("utf-8"), "application/n-triples", "*/*")
 
     def _send(self, url: str, body: bytes, content_type: str, accept: str) -> bytes:
+        """POST once, and again after a pause while the server reports a transient conflict."""
+        for attempt in range(self.endpoint.retries + 1):
+            try:
+                return self._send_once(url, body, content_type, accept)
+            except _TransientError as exc:
+                if attempt == self.endpoint.retries:
+                    raise RemoteStoreError(
+                        _plain(url), exc.status, f"{exc.message} (still failing after {attempt + 1} attempts; "
+                        "fewer cohort processes on this server would conflict less)"
+                    ) from None
+                time.sleep(min(RETRY_PAUSE * 2**attempt, 5.0) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    def _send_once(self, url: str, body: bytes, content_type: str, accept: str) -> bytes:
         request = urllib.request.Request(
             url, data=body, method="POST", headers={"Content-Type": content_type, "Accept": accept}
         )
@@ -206,6 +227,8 @@ class RemoteSparqlStore:
                 headers = response.headers
         except urllib.error.HTTPError as exc:
             detail = _error_text(exc)
+            if exc.code == 503 or (exc.code >= 500 and _is_conflict(detail)):
+                raise _TransientError(exc.code, detail) from None
             hint = " (check the username and password)" if exc.code in (401, 403) else ""
             raise RemoteStoreError(_plain(url), exc.code, f"{detail}{hint}") from None
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
@@ -215,6 +238,25 @@ class RemoteSparqlStore:
             ) from None
         _check_complete(_plain(url), headers)
         return payload
+
+
+class _TransientError(Exception):
+    """A conflict the server asks to retry (a deadlocked transaction, 503)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+# Virtuoso: "SR172: Transaction deadlocked" (SQL state 40001, serialization failure): the
+# transaction was rolled back and may be run again. Concurrent updates from several cohort
+# processes meet this even when each works in a graph of its own.
+_CONFLICT = re.compile(r"\b40001\b|SR172|deadlock", re.IGNORECASE)
+
+
+def _is_conflict(text: str) -> bool:
+    return bool(_CONFLICT.search(text))
 
 
 # -- update scoping --------------------------------------------------------------------------------
@@ -355,9 +397,12 @@ def _check_complete(url: str, headers: object) -> None:
     if get is None:
         return
     state = get("X-SQL-State")
+    message = get("X-SQL-Message", "") or ""
+    if state and _is_conflict(f"{state} {message}"):
+        raise _TransientError(200, f"{state}: {message}")
     if state:
         raise RemoteStoreError(
-            url, 200, f"the server returned a partial result ({state}: {get('X-SQL-Message', '')}); "
+            url, 200, f"the server returned a partial result ({state}: {message}); "
             "raise its query time limit (Virtuoso: [SPARQL] MaxQueryExecutionTime) or use smaller chunks"
         )
     capped = get("X-SPARQL-MaxRows")
