@@ -27,6 +27,22 @@ class RunningServer:
         return self.base_url + path
 
 
+def _wait_until_ready(url: str, deadline: float) -> None:
+    """Wait until /healthz answers 200: the SPARQL workers are up, not only the HTTP server."""
+    import urllib.error
+    import urllib.request
+
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not report ready in time")
+
+
 @contextmanager
 def running_server(config: Any, *, served: Any = None, start_timeout: float = 120.0) -> Iterator[RunningServer]:
     """Start `create_app(config)` on 127.0.0.1 and a free port; stop it on exit."""
@@ -50,6 +66,7 @@ def running_server(config: Any, *, served: Any = None, start_timeout: float = 12
             server.should_exit = True
             raise RuntimeError("the test server did not start; run `her2kg serve` by hand to see why")
         time.sleep(0.05)
+    _wait_until_ready(f"http://127.0.0.1:{port}/healthz", deadline)
     try:
         yield RunningServer(base_url=f"http://127.0.0.1:{port}", app=app)
     finally:

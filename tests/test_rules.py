@@ -101,7 +101,7 @@ CASES: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
     "node-negative": (lambda: [early()], lambda: [early().condition("RegionalNodalMetastasis")]),
     "tumour-at-most-2cm": (lambda: [early(size=15)], lambda: [early(size=30)]),
     "low-lvef": (lambda: [met(lvef=False).lvef(40)], lambda: [met(lvef=False).lvef(55)]),
-    "unknown-lvef": (lambda: [met(lvef=False)], lambda: [met()]),
+    "unknown-lvef": (lambda: [met(lvef=False)], lambda: [B("x").ihc("ihc-0").metastatic()]),
     "recurrence-interval": (
         lambda: [met().therapy("trastuzumab", "adjuvant", "2025-01-01", "2026-02-20")],
         lambda: [met().therapy("trastuzumab", "metastatic", "2026-09-10", "2026-10-20")],
