@@ -1,7 +1,8 @@
-"""The only module that knows where the knowledge files live.
+"""The only module that knows where the knowledge files live and how their folders are named.
 
 In a source checkout they sit at the repository root (`ontology/`, `shapes/`, `queries/`,
-`examples/`); in an installed wheel they are packaged under `her2kg/_data/`.
+`examples/`); in an installed wheel they are packaged under `her2kg/_data/`. Functions that take
+`root` answer for a copy laid out the same way (the validator checks such copies).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from functools import cache
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-_KINDS = ("ontology", "shapes", "queries", "examples")
+HEADER_FILE = "her2kg.ttl"
+MODULES_DIR = "modules"
 
 
 @cache
@@ -28,25 +30,30 @@ def data_root() -> Path:
     )
 
 
-def ontology_dir() -> Path:
-    return data_root() / "ontology"
+def ontology_dir(root: Path | None = None) -> Path:
+    return (root or data_root()) / "ontology"
 
 
-def shapes_dir() -> Path:
-    return data_root() / "shapes"
+def shapes_dir(root: Path | None = None) -> Path:
+    return (root or data_root()) / "shapes"
 
 
-def queries_dir() -> Path:
-    return data_root() / "queries"
+def queries_dir(root: Path | None = None) -> Path:
+    return (root or data_root()) / "queries"
 
 
-def examples_dir() -> Path:
-    return data_root() / "examples"
+def examples_dir(root: Path | None = None) -> Path:
+    return (root or data_root()) / "examples"
 
 
-def ontology_files() -> list[Path]:
+def ontology_header(root: Path | None = None) -> Path:
+    return ontology_dir(root) / HEADER_FILE
+
+
+def modules_dir(root: Path | None = None) -> Path:
+    return ontology_dir(root) / MODULES_DIR
+
+
+def ontology_files(root: Path | None = None) -> list[Path]:
     """Every Turtle file of the knowledge base, header first, modules sorted by name."""
-    root = ontology_dir()
-    header = root / "her2kg.ttl"
-    modules = sorted((root / "modules").glob("*.ttl"))
-    return [header, *modules]
+    return [ontology_header(root), *sorted(modules_dir(root).glob("*.ttl"))]

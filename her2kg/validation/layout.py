@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from her2kg import resources
 from her2kg.errors import UsageError
-
-HEADER_NAME = "her2kg.ttl"
-MODULES_NAME = "modules"
 
 
 @dataclass(frozen=True)
@@ -25,11 +23,11 @@ class Layout:
 
     @property
     def header(self) -> Path:
-        return self.ontology_dir / HEADER_NAME
+        return self.ontology_dir / resources.HEADER_FILE
 
     @property
     def modules_dir(self) -> Path:
-        return self.ontology_dir / MODULES_NAME
+        return self.ontology_dir / resources.MODULES_DIR
 
     def ontology_files(self) -> list[Path]:
         """The header first, then the modules sorted by name."""
@@ -55,8 +53,6 @@ class Layout:
 
 def layout(root: Path | None = None) -> Layout:
     """The layout of the installed knowledge base (root None) or of a copy under `root`."""
-    from her2kg import resources
-
     if root is None:
         data = resources.data_root()
         return Layout(
@@ -65,14 +61,15 @@ def layout(root: Path | None = None) -> Layout:
             shapes_dir=resources.shapes_dir(),
             qc_dir=resources.queries_dir() / "qc",
         )
-    if not (root / "ontology" / HEADER_NAME).is_file():
+    if not resources.ontology_header(root).is_file():
         raise UsageError(
-            f"{root} does not hold ontology/{HEADER_NAME}; point --root at a folder laid out like the repository"
+            f"{root} does not hold {resources.ontology_header(root).relative_to(root)}; "
+            "point --root at a folder laid out like the repository"
         )
-    qc_dir = root / "queries" / "qc"
+    qc_dir = resources.queries_dir(root) / "qc"
     return Layout(
         root=root,
-        ontology_dir=root / "ontology",
-        shapes_dir=root / "shapes",
+        ontology_dir=resources.ontology_dir(root),
+        shapes_dir=resources.shapes_dir(root),
         qc_dir=qc_dir if qc_dir.is_dir() else resources.queries_dir() / "qc",
     )
