@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from her2kg.commands.remote_options import add_remote_arguments, remote_store_from_args
+from her2kg.commands.options import add_evaluation_arguments, add_remote_arguments, parse_as_of, remote_store_from_args
 from her2kg.errors import Her2kgError, UsageError
 
 if TYPE_CHECKING:
@@ -28,25 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input_dir", metavar="INPUT_DIR", help="folder of patient files (.ttl Turtle, .json FHIR R4 bundles)")
     parser.add_argument("--out", required=True, metavar="FILE", help="JSON Lines output; appended to, and read to resume")
     parser.add_argument("--chunk-size", type=int, default=500, metavar="N", help="files reasoned over together (default: 500)")
-    parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="evaluation date (default: today)")
-    parser.add_argument(
-        "--unavailable", action="append", default=[], metavar="DRUG",
-        help="a drug not available (key such as trastuzumab-deruxtecan, or NCIt code); repeatable",
-    )
+    add_evaluation_arguments(parser)
     add_remote_arguments(
         parser,
         graph_help="named graph to work in; it is CLEARED before every chunk, so give one used for nothing else "
         "(default: a new graph per run, removed at the end)",
     )
-
-
-def _as_of(text: str | None) -> date:
-    if text is None:
-        return date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--as-of must be a date YYYY-MM-DD, not {text!r}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         store, owned_graph = remote_store_from_args(args, purpose="cohort")
         if args.chunk_size < 1:
             raise UsageError(f"--chunk-size must be at least 1, not {args.chunk_size}")
-        options = CohortOptions(as_of=_as_of(args.as_of), unavailable=tuple(args.unavailable), chunk_size=args.chunk_size)
+        options = CohortOptions(as_of=parse_as_of(args.as_of), unavailable=tuple(args.unavailable), chunk_size=args.chunk_size)
         folder, output = Path(args.input_dir), Path(args.out)
         if not folder.is_dir():
             raise UsageError(f"{folder} is not a folder; give the folder that holds the patient files")

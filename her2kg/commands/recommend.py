@@ -5,21 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 
+from her2kg.commands.options import add_evaluation_arguments, add_remote_arguments, parse_as_of, remote_store_from_args
 from her2kg.errors import Her2kgError, UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("patients", nargs="+", metavar="PATIENT", help="Turtle patient (.ttl) or FHIR R4 bundle (.json)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="evaluation date (default: today)")
-    parser.add_argument(
-        "--unavailable", action="append", default=[], metavar="DRUG",
-        help="a drug not available (key such as trastuzumab-deruxtecan, or NCIt code); repeatable",
-    )
-    from her2kg.commands.remote_options import add_remote_arguments
-
+    add_evaluation_arguments(parser)
     add_remote_arguments(
         parser,
         graph_help="named graph to reason in; it is CLEARED first, so give one used for nothing else "
@@ -27,24 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _as_of(text: str | None) -> date:
-    if text is None:
-        return date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--as-of must be a date YYYY-MM-DD, not {text!r}") from None
-
-
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from her2kg.commands.remote_options import remote_store_from_args
     from her2kg.recommend import recommend_files
 
     store, owned_graph = None, False
     try:
-        as_of = _as_of(args.as_of)
+        as_of = parse_as_of(args.as_of)
         missing = [p for p in args.patients if not Path(p).is_file()]
         if missing:
             raise UsageError(f"cannot read {', '.join(missing)}: no such file")

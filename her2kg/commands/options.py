@@ -1,10 +1,12 @@
-"""Command-line options shared by the commands that can run on a remote SPARQL 1.1 store."""
+"""Command-line options shared by several commands: the evaluation date, unavailable drugs, and
+the remote SPARQL 1.1 store."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import uuid
+from datetime import date
 from typing import TYPE_CHECKING
 
 from her2kg.errors import UsageError
@@ -13,6 +15,24 @@ if TYPE_CHECKING:
     from her2kg.stores.remote import RemoteSparqlStore
 
 PASSWORD_VARIABLE = "HER2KG_STORE_PASSWORD"
+
+
+def add_evaluation_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="evaluation date (default: today)")
+    parser.add_argument(
+        "--unavailable", action="append", default=[], metavar="DRUG",
+        help="a drug not available (key such as trastuzumab-deruxtecan, or NCIt code); repeatable",
+    )
+
+
+def parse_as_of(text: str | None) -> date:
+    """The evaluation date of `--as-of` (today when absent); raises UsageError when malformed."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of must be a date YYYY-MM-DD, not {text!r}") from None
 
 
 def add_remote_arguments(parser: argparse.ArgumentParser, *, graph_help: str) -> None:
