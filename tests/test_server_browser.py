@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,10 +95,12 @@ def test_competency_questions_are_clickable_examples(server: RunningServer, page
     text = source.read_text(encoding="utf-8")
     title = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("# question:")), source.stem)
     assert first.text_content() == title
+    from playwright.sync_api import expect
+
     first.click()
-    page.wait_for_function(
-        "(() => { const t = document.getElementById('status').textContent; return t && t !== 'running...'; })()"
-    )
+    # a locator wait, not wait_for_function: polling a string predicate needs eval, which the
+    # page's Content-Security-Policy forbids
+    expect(page.locator("#status")).to_have_text(re.compile(r"result|graph|Error|failed"), timeout=30_000)
     assert page.input_value("#query") == text
     status = page.locator("#status").text_content() or ""
     assert "Error" not in status and ("result" in status or "graph" in status), status
