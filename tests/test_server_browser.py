@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from server_harness import RunningServer, running_server
 
 from her2kg.server.config import ServerConfig, SparqlSettings
 from her2kg.server.dataset import knowledge_only
-
-from server_harness import RunningServer, running_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

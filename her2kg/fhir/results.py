@@ -6,6 +6,7 @@ that says what is missing. Whether a problem is an error or a warning is the cal
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -110,14 +111,9 @@ def _from_resolution(resolution: Resolution, fallback_text: str | None) -> Value
 
 def read_ihc(resource: JsonObject, mapping: CodeMapping, families: frozenset[str]) -> ValueRead:
     """HER2 IHC: a coded answer, or an IHC score "0"/"1+"/"2+"/"3+" (string, text or integer)."""
-    concept = obj(resource, "valueCodeableConcept")
-    if concept is not None:
-        coded = read_coded(resource, mapping, families)
-        if coded.ok or coded.conflict:
-            return coded
-        words = text(concept, "text")
-        from_text = _ihc_from_text(words) if words else None
-        return from_text or coded
+    from_concept = _coded_or_its_text(resource, mapping, families, _ihc_from_text)
+    if from_concept is not None:
+        return from_concept
     string = text(resource, "valueString")
     if string is not None:
         return _ihc_from_text(string) or ValueRead(
@@ -131,6 +127,25 @@ def read_ihc(resource: JsonObject, mapping: CodeMapping, families: frozenset[str
     if has_value(resource):
         return ValueRead(problem="its value is neither a coded answer nor an IHC score")
     return _absent(resource)
+
+
+def _coded_or_its_text(
+    resource: JsonObject, mapping: CodeMapping, families: frozenset[str], parse_text: Callable[[str], ValueRead | None]
+) -> ValueRead | None:
+    """A valueCodeableConcept read by its codes, else by its text; None when there is no concept."""
+    concept = obj(resource, "valueCodeableConcept")
+    if concept is None:
+        return None
+    coded = read_coded(resource, mapping, families)
+    if coded.ok or coded.conflict:
+        return coded
+    words = text(concept, "text")
+    return (parse_text(words) if words else None) or coded
+
+
+def _qualitative_from_text(words: str) -> ValueRead | None:
+    word = parse_qualitative(words)
+    return ValueRead(statements=((terms.RESULT, word),)) if word is not None else None
 
 
 def _ihc_from_text(words: str) -> ValueRead | None:
@@ -200,20 +215,12 @@ def _ratio_statements(value: Decimal, comparator: str) -> ValueRead:
 
 def read_qualitative(resource: JsonObject, mapping: CodeMapping, families: frozenset[str]) -> ValueRead:
     """ER, PR, HER2 interpretation: a coded answer, or exactly 'positive'/'negative'/'equivocal'."""
-    concept = obj(resource, "valueCodeableConcept")
-    if concept is not None:
-        coded = read_coded(resource, mapping, families)
-        if coded.ok or coded.conflict:
-            return coded
-        words = text(concept, "text")
-        word = parse_qualitative(words) if words else None
-        return ValueRead(statements=((terms.RESULT, word),)) if word else coded
+    from_concept = _coded_or_its_text(resource, mapping, families, _qualitative_from_text)
+    if from_concept is not None:
+        return from_concept
     string = text(resource, "valueString")
     if string is not None:
-        word = parse_qualitative(string)
-        if word is not None:
-            return ValueRead(statements=((terms.RESULT, word),))
-        return ValueRead(problem=f"its valueString '{string[:40]}' is not positive, negative or equivocal")
+        return _qualitative_from_text(string) or ValueRead(problem=f"its valueString '{string[:40]}' is not positive, negative or equivocal")
     if obj(resource, "valueQuantity") is not None:
         return ValueRead(
             problem="its value is a number, which her2kg does not interpret; add the coded interpretation (positive or negative)"
