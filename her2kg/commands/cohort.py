@@ -16,7 +16,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from her2kg.commands.options import add_evaluation_arguments, add_remote_arguments, parse_as_of, remote_store_from_args
+from her2kg.commands.options import (
+    add_evaluation_arguments,
+    add_remote_arguments,
+    discard_graph_if_owned,
+    parse_as_of,
+    remote_store_from_args,
+)
 from her2kg.errors import Her2kgError, UsageError
 
 if TYPE_CHECKING:
@@ -67,10 +73,6 @@ def run(args: argparse.Namespace) -> int:
         print("\nher2kg cohort: interrupted; rerun the same command to resume", file=sys.stderr)
         return 1
     finally:
-        if store is not None and owned_graph:
-            try:
-                store.clear()
-            except Her2kgError:
-                pass
+        discard_graph_if_owned(store, owned_graph)
     print(f"her2kg cohort: {summary.describe()}", file=sys.stderr)
     return 0

@@ -25,7 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from her2kg.knowledge import KNOWLEDGE_INFO_QUERY, knowledge_info_from_rows, knowledge_ntriples
+    from her2kg.knowledge import (
+        KNOWLEDGE_INFO_QUERY,
+        knowledge_info_from_rows,
+        knowledge_ntriples,
+    )
     from her2kg.resources import queries_dir
     from her2kg.rules import load_rules
     from her2kg.stores.embedded import EmbeddedStore

@@ -9,7 +9,7 @@ import uuid
 from datetime import date
 from typing import TYPE_CHECKING
 
-from her2kg.errors import UsageError
+from her2kg.errors import Her2kgError, UsageError
 
 if TYPE_CHECKING:
     from her2kg.stores.remote import RemoteSparqlStore
@@ -73,3 +73,13 @@ def remote_store_from_args(args: argparse.Namespace, *, purpose: str) -> tuple[R
     except ValueError as exc:
         raise UsageError(f"--graph: {exc}") from None
     return store, owned
+
+
+def discard_graph_if_owned(store: RemoteSparqlStore | None, owned: bool) -> None:
+    """Remove the graph a run made up for itself; a graph the user named is left as it is."""
+    if store is None or not owned:
+        return
+    try:
+        store.clear()
+    except Her2kgError:
+        pass  # the run's answer matters more than the clean-up; the graph name is random

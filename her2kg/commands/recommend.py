@@ -6,7 +6,13 @@ import argparse
 import json
 import sys
 
-from her2kg.commands.options import add_evaluation_arguments, add_remote_arguments, parse_as_of, remote_store_from_args
+from her2kg.commands.options import (
+    add_evaluation_arguments,
+    add_remote_arguments,
+    discard_graph_if_owned,
+    parse_as_of,
+    remote_store_from_args,
+)
 from her2kg.errors import Her2kgError, UsageError
 
 
@@ -43,11 +49,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"her2kg recommend: {exc}", file=sys.stderr)
         return 2
     finally:
-        if store is not None and owned_graph:
-            try:
-                store.clear()
-            except Her2kgError:
-                pass
+        discard_graph_if_owned(store, owned_graph)
     if args.format == "json":
         payload = [r.to_json() for r in reports]
         out = payload[0] if len(payload) == 1 and len(args.patients) == 1 else payload
