@@ -30,7 +30,7 @@ from her2kg.resources import queries_dir
 from her2kg.vocabulary import RULE_BASE
 
 REQUIRED_KEYS = ("id", "title", "kind", "source", "stratum", "statements")
-OPTIONAL_KEYS = ("description", "recursive", "scope")
+OPTIONAL_KEYS = ("description", "recursive", "scope", "history")
 SCOPES = ("patient", "knowledge")
 RULE_KINDS = ("closure", "derivation", "situation", "recommendation", "safety", "monitoring", "proposal", "notice")
 _HEADER_LINE = re.compile(r"^#\s*([a-z_]+):\s*(.*)$")
@@ -53,6 +53,7 @@ class Rule:
     text: str
     recursive: bool = False
     scope: str = "patient"  # "knowledge": reads and writes knowledge-base facts only
+    depends_on_history: bool = False  # its conclusions rest on the recorded therapy history
 
     @property
     def iri(self) -> str:
@@ -111,6 +112,7 @@ def parse_rule(path: Path) -> Rule:
         text=text,
         recursive=_parse_bool(fields.get("recursive", "no"), fields["id"], path),
         scope=_parse_scope(fields.get("scope", "patient"), fields["id"], path),
+        depends_on_history=_parse_history(fields.get("history", "independent"), fields["id"], path),
     )
 
 
@@ -118,6 +120,12 @@ def _parse_scope(value: str, rule_id: str, path: Path) -> str:
     if value not in SCOPES:
         raise RuleError(rule_id, str(path), f"scope must be one of {', '.join(SCOPES)}, not {value!r}")
     return value
+
+
+def _parse_history(value: str, rule_id: str, path: Path) -> bool:
+    if value not in ("dependent", "independent"):
+        raise RuleError(rule_id, str(path), f"history must be dependent or independent, not {value!r}")
+    return value == "dependent"
 
 
 def _parse_bool(value: str, rule_id: str, path: Path) -> bool:

@@ -100,9 +100,14 @@ class PatientBuilder:
         return self.observation("DiseaseBurdenAssessment", result=value)
 
     # -- conditions, procedures, therapy -------------------------------------------------------
-    def condition(self, cls: str, onset: str | None = "2026-01-01") -> PatientBuilder:
-        self.facts.append(("condition", cls, onset))
+    def condition(self, cls: str, onset: str | None = "2026-01-01", *, status: str | None = None, abated: str | None = None) -> PatientBuilder:
+        """A condition; `status` is a clinical status key (`resolved`, `remission`, ...), absent = active."""
+        self.facts.append(("condition", cls, onset, status, abated))
         lines = [f"h:onsetDate {_date(onset)}"] if onset else []
+        if status:
+            lines.append(f"h:clinicalStatus h:condition-{status}")
+        if abated:
+            lines.append(f"h:abatementDate {_date(abated)}")
         return self._add("h:hasCondition", "condition", cls, lines)
 
     def metastatic(self, date: str = "2026-01-01", site: str = "BoneMetastasis") -> PatientBuilder:
@@ -115,15 +120,28 @@ class PatientBuilder:
         self.facts.append(("surgery", date))
         return self._add("h:hasProcedure", "procedure", "BreastCancerSurgery", [f"h:performedDate {_date(date)}"])
 
-    def therapy(self, drug: str, phase: str, start: str | None, end: str | None = None, *, ongoing: bool = False) -> PatientBuilder:
-        self.facts.append(("therapy", drug, phase, start, end, ongoing))
+    def therapy(
+        self, drug: str, phase: str, start: str | None, end: str | None = None, *, ongoing: bool = False, ended_by: str | None = None
+    ) -> PatientBuilder:
+        """A therapy exposure; `ended_by` is `completion`, `progression` or `toxicity` (absent = unknown)."""
+        self.facts.append(("therapy", drug, phase, start, end, ongoing, ended_by))
         lines = [f"h:drug h:{drug}", f"h:therapyPhase h:{phase}-phase"]
+        if ended_by:
+            lines.append(f"h:endReason h:ended-by-{ended_by}")
         if start:
             lines.append(f"h:startDate {_date(start)}")
         if end:
             lines.append(f"h:endDate {_date(end)}")
         lines.append("h:exposureStatus h:ongoing-status" if ongoing else "h:exposureStatus h:ended-status")
         return self._add("h:hasTherapy", "therapy", "TherapyExposure", lines)
+
+    def unidentified_therapy(self, text: str, phase: str, start: str, end: str | None = None) -> PatientBuilder:
+        """A therapy exposure whose drug the record does not identify."""
+        self.facts.append(("unidentified", text, phase, start, end))
+        lines = [f'h:recordedText "{text}"', f"h:therapyPhase h:{phase}-phase", f"h:startDate {_date(start)}"]
+        if end:
+            lines.append(f"h:endDate {_date(end)}")
+        return self._add("h:hasTherapy", "therapy", "UnidentifiedTherapyExposure", lines)
 
     def unavailable(self, drug: str) -> PatientBuilder:
         self.facts.append(("unavailable", drug))

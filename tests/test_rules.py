@@ -46,6 +46,33 @@ def after_neoadjuvant(pid: str = "n") -> B:
     return b.surgery("2026-06-01")
 
 
+
+def first_line_thp(b: B, *, taxane_end: str = "2025-07-01", ongoing: bool = True) -> B:
+    """First-line THP from 2025-02-01; the antibodies go on (or stop with the taxane)."""
+    end = None if ongoing else taxane_end
+    b.therapy("trastuzumab", "metastatic", "2025-02-01", end, ongoing=ongoing).therapy("pertuzumab", "metastatic", "2025-02-01", end, ongoing=ongoing)
+    return b.therapy("docetaxel", "metastatic", "2025-02-01", taxane_end, ended_by="completion")
+
+
+def on_tucatinib(pid: str = "t3", *, progressed: bool = True) -> B:
+    """Third line after THP and T-DXd, then tucatinib + trastuzumab + capecitabine."""
+    b = met(pid)
+    for drug in ("trastuzumab", "pertuzumab", "docetaxel"):
+        b.therapy(drug, "metastatic", "2025-01-20", "2025-06-01")
+    b.progression("2025-06-01").therapy("trastuzumab-deruxtecan", "metastatic", "2025-06-10", "2025-12-01").progression("2025-12-01")
+    for drug in ("tucatinib", "trastuzumab", "capecitabine"):
+        b.therapy(drug, "metastatic", "2025-12-10", "2026-08-01")
+    return b.progression("2026-08-10") if progressed else b
+
+
+def lvef_course(pid: str, *values: tuple[float, str]) -> B:
+    """Metastatic patient on trastuzumab since 2026-02-01 with LVEF 60 at baseline and later values."""
+    b = B(pid).ihc("ihc-3plus").er("negative").pr("negative").metastatic("2026-01-01").lvef(60, "2026-01-20")
+    b.therapy("trastuzumab", "metastatic", "2026-02-01", None, ongoing=True)
+    for value, when in values:
+        b.lvef(value, when)
+    return b
+
 THP = [("trastuzumab", "2026-12-01", "2027-03-01"), ("pertuzumab", "2026-12-01", "2027-03-01"), ("docetaxel", "2026-12-01", "2027-03-01")]
 
 
@@ -167,6 +194,21 @@ CASES: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
     "plan-omits-pertuzumab": (lambda: [met().plan(plan("trastuzumab", "docetaxel"))], lambda: [met().plan(THP)]),
     "plan-matches-permitted-regimen": (lambda: [met().plan(THP)], lambda: [met().plan(plan("trastuzumab", "pertuzumab", "docetaxel", "capecitabine"))]),
     "plan-not-in-knowledge-base": (lambda: [met().plan(plan("capecitabine"))], lambda: [met().plan(THP)]),
+    "historical-condition": (lambda: [met().condition("InterstitialLungDisease", status="resolved", abated="2026-03-01")], lambda: [met().condition("InterstitialLungDisease", status="active")]),
+    "unidentified-therapy": (lambda: [met().unidentified_therapy("study drug XYZ", "metastatic", "2026-09-10", "2026-10-01")], lambda: [second_line()]),
+    "lvef-fall": (lambda: [lvef_course("f", (44, "2026-06-01"))], lambda: [lvef_course("f", (52, "2026-06-01"))]),
+    "lvef-fall-persistent": (lambda: [lvef_course("f", (44, "2026-06-01"), (45, "2026-09-01"))], lambda: [lvef_course("f", (44, "2026-08-20"), (45, "2026-09-01"))]),
+    "progressed-on-drug": (lambda: [second_line()], lambda: [met().therapy("neratinib", "adjuvant", "2021-01-01", "2022-01-01", ended_by="completion")]),
+    "forbid-regimen-progressed-on": (lambda: [on_tucatinib()], lambda: [on_tucatinib(progressed=False).progression("2026-10-20")]),
+    "first-line-maintenance": (lambda: [first_line_thp(met())], lambda: [first_line_thp(met(), ongoing=False)]),
+    "decision-point-maintenance": (lambda: [first_line_thp(met())], lambda: [first_line_thp(B("x").ihc("ihc-0").metastatic("2025-01-01"))]),
+    "plan-her2-agent": (lambda: [met().plan(THP)], lambda: [met().plan(plan("letrozole"))]),
+    "plan-stops-her2-therapy-in-maintenance": (lambda: [first_line_thp(met(er="positive")).plan(plan("letrozole"))], lambda: [first_line_thp(met(er="positive")).plan(plan("trastuzumab", "pertuzumab", "letrozole"))]),
+    "kb-contraindication-outranked": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
+    "contraindication-superseded": (lambda: [lvef_course("f", (44, "2026-06-01"), (45, "2026-09-01"))], lambda: [lvef_course("f", (44, "2026-06-01"))]),
+    "treatment-episode": (lambda: [second_line()], lambda: [met()]),
+    "episode-end": (lambda: [second_line()], lambda: [met()]),
+    "episode-line": (lambda: [second_line()], lambda: [met().therapy("trastuzumab", "adjuvant", "2020-01-01", "2020-12-01")]),
 }
 
 # rules whose mechanism no knowledge-base entry uses yet: tested with one extra knowledge triple
