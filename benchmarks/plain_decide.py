@@ -26,6 +26,7 @@ class KnowledgeIndexes:
     contraindicated: dict[str, set[str]]  # patient class -> drugs
     drug_classes: dict[str, set[str]]
     thresholds: dict[str, float]
+    characteristic: dict[str, set[str]]  # regimen -> agents whose progression rules it out
 
 
 def build_indexes() -> KnowledgeIndexes:
@@ -60,7 +61,13 @@ def build_indexes() -> KnowledgeIndexes:
         if "k" in r:
             contraindicated[r["cls"]].update(d for d, cs in drug_classes.items() if r["k"] in cs)
     thresholds = {r["x"][len(H):]: float(r["v"]) for r in q(p + "SELECT ?x ?v WHERE { ?x a h:Parameter ; h:parameterValue ?v }")}
-    return KnowledgeIndexes(dict(recs), dict(required), {k: list(v.values()) for k, v in choices.items()}, dict(contraindicated), dict(drug_classes), thresholds)
+    characteristic: dict[str, set[str]] = defaultdict(set)
+    for r in q(p + "SELECT ?reg ?d WHERE { ?reg h:characteristicAgent ?d }"):
+        characteristic[r["reg"]].add(r["d"])
+    return KnowledgeIndexes(
+        dict(recs), dict(required), {k: list(v.values()) for k, v in choices.items()}, dict(contraindicated), dict(drug_classes), thresholds,
+        dict(characteristic),
+    )
 
 
 DP_LINES = {1: "dp-metastatic-line-1", 2: "dp-metastatic-line-2"}
@@ -109,11 +116,84 @@ def _her2(obs: list[tuple], conditions: set[str]) -> str | None:
     return next(iter(statuses)) if len(statuses) == 1 else ("conflict" if statuses else None)
 
 
+HISTORICAL_STATUSES = {"resolved", "inactive", "remission"}
+
+
+def _months(earlier: str, later: str) -> int:
+    """Whole calendar months from one ISO date to a later one, as the rules count them."""
+    d1, d2 = date.fromisoformat(earlier), date.fromisoformat(later)
+    return (d2.year - d1.year) * 12 + d2.month - d1.month - (1 if d2.day < d1.day else 0)
+
+
+def _is_a(kb: KnowledgeIndexes, drug: str, cls: str) -> bool:
+    return H + cls in kb.drug_classes.get(H + drug, set())
+
+
+def _lvef_classes(lvefs: list[tuple[str, float]], therapies: list[tuple], heart_failure: bool, kb: KnowledgeIndexes) -> set[str]:
+    """LVEFFallPatient (withhold) and SignificantLVEFDeclinePatient (persistent fall or heart failure)."""
+    starts = [t[3] for t in therapies if t[3] and _is_a(kb, t[1], "AntiHER2AntibodyBasedAgent")]
+    if not starts or not lvefs:
+        return set()
+    course = max(starts)
+    before = [d for d, _ in lvefs if d <= course]
+    if not before:
+        return set()
+    base_date = max(before)
+    base = max(v for d, v in lvefs if d == base_date)
+    last = max(d for d, _ in lvefs)
+    if last <= base_date:
+        return set()
+    latest = min(v for d, v in lvefs if d == last)
+    large, small = kb.thresholds["param-lvef-fall-withhold-points"], kb.thresholds["param-lvef-fall-below-normal-points"]
+    lower = kb.thresholds["param-lvef-lower-limit-normal"]
+
+    def meets(value: float) -> bool:
+        return base - value >= large or (base - value >= small and value < lower)
+
+    if not meets(latest):
+        return set()
+    classes = {"LVEFFallPatient"}
+    persistent = any(meets(v) and _months(d, last) >= kb.thresholds["param-lvef-persistence-months"] for d, v in lvefs)
+    if heart_failure or persistent:
+        classes.add("SignificantLVEFDeclinePatient")
+    return classes
+
+
+def _progressed_on(therapies: list[tuple], progressions: list[str], since: str | None, kb: KnowledgeIndexes) -> set[str]:
+    window = kb.thresholds["param-progression-attribution-months"]
+    drugs: set[str] = set()
+    for _, drug, phase, start, end, _ongoing, ended_by in therapies:
+        if ended_by == "progression":
+            drugs.add(H + drug)
+        elif phase == "metastatic" and start:
+            if any(found > start and (end is None or found <= end or _months(end, found) < window) for found in progressions):
+                drugs.add(H + drug)
+        elif phase in ("adjuvant", "neoadjuvant") and start and since and since > start:
+            if end is None or since <= end or _months(end, since) < window:
+                drugs.add(H + drug)
+    return drugs
+
+
+def _maintenance(therapies: list[tuple], as_of: str, kb: KnowledgeIndexes) -> bool:
+    def going(t: tuple) -> bool:
+        return bool(t[5]) or (t[4] is not None and t[4] >= as_of)
+
+    met = [t for t in therapies if t[2] == "metastatic"]
+    for h in (t for t in met if t[1] == "trastuzumab" and t[3] and going(t)):
+        if not any(t[1] == "pertuzumab" and going(t) for t in met):
+            continue
+        if any(_is_a(kb, t[1], "Taxane") and t[4] and h[3] < t[4] < as_of for t in met):
+            return True
+    return False
+
+
 def decide(facts: list[tuple], as_of: date, kb: KnowledgeIndexes) -> tuple[set[str], set[str]]:
     """Return (permitted recommendation IRIs, forbidden regimen IRIs) for one patient."""
     obs = [f for f in facts if f[0] == "observation"]
     conditions = {f[1] for f in facts if f[0] == "condition"}
+    current = {f[1] for f in facts if f[0] == "condition" and f[3] not in HISTORICAL_STATUSES}
     therapies = [f for f in facts if f[0] == "therapy"]
+    unidentified = [f for f in facts if f[0] == "unidentified"]
     unavailable = {H + f[1] for f in facts if f[0] == "unavailable"}
     surgery = any(f[0] == "surgery" for f in facts)
     results = {(cls, r) for _, cls, r, _, _ in obs}
@@ -138,11 +218,14 @@ def decide(facts: list[tuple], as_of: date, kb: KnowledgeIndexes) -> tuple[set[s
     sizes = [float(dict(v)["sizeMillimetres"]) for _, c, _, _, v in obs if c == "TumourSizeMeasurement"]
     larger = any(s > kb.thresholds["param-tumour-size-threshold-mm"] for s in sizes)
     for cls, name in (("HeartFailure", "HeartFailurePatient"), ("SignificantLVEFDecline", "SignificantLVEFDeclinePatient"),
-                      ("Pregnancy", "PregnantPatient"), ("InterstitialLungDisease", "InterstitialLungDiseasePatient"),
-                      ("BrainMetastasis", "CNSMetastasisPatient")):
+                      ("Pregnancy", "PregnantPatient")):
+        if cls in current:
+            classes.add(name)
+    for cls, name in (("InterstitialLungDisease", "InterstitialLungDiseasePatient"), ("BrainMetastasis", "CNSMetastasisPatient")):
         if cls in conditions:
             classes.add(name)
     lvefs = sorted(((d, float(dict(v)["percentValue"])) for _, c, _, d, v in obs if c == "LVEFMeasurement"), key=lambda x: (x[0], -x[1]))
+    classes |= _lvef_classes(lvefs, therapies, "HeartFailurePatient" in classes, kb)
     if lvefs:
         last = max(d for d, _ in lvefs)
         if min(v for d, v in lvefs if d == last) < kb.thresholds["param-lvef-start-threshold"]:
@@ -152,10 +235,13 @@ def decide(facts: list[tuple], as_of: date, kb: KnowledgeIndexes) -> tuple[set[s
     if classes & {"HeartFailurePatient", "SignificantLVEFDeclinePatient", "LowLVEFPatient"}:
         classes.add("HER2TherapyContraindicatedPatient")
     dp = None
+    since = min(metastatic_dates) if metastatic else None
+    all_progressions = sorted(d for _, c, r, d, _ in obs if c == "DiseaseStatusAssessment" and r == "disease-progression")
+    progressed = _progressed_on(therapies, all_progressions, since, kb)
     if metastatic:
         since = min(metastatic_dates)
         early = False
-        adjuvant = [t for t in therapies if t[1] == "trastuzumab" and t[2] in ("adjuvant", "neoadjuvant")]
+        adjuvant = [t for t in therapies if _is_a(kb, t[1], "HER2TargetedAgent") and t[2] in ("adjuvant", "neoadjuvant")]
         if adjuvant:
             ends = [since if t[5] else t[4] for t in adjuvant if t[4] or t[5]]
             if ends:
@@ -169,19 +255,22 @@ def decide(facts: list[tuple], as_of: date, kb: KnowledgeIndexes) -> tuple[set[s
                     early = months < threshold or (months == threshold and d2.day == d1.day)
         progressions = sorted(d for _, c, r, d, _ in obs if c == "DiseaseStatusAssessment" and r == "disease-progression")
         ends_of_lines = set()
-        for t in therapies:
+        for t in therapies + [(None, None, f[2], f[3]) for f in unidentified]:
             if t[2] == "metastatic" and t[3]:
                 after = [d for d in progressions if d > t[3]]
                 if after:
                     ends_of_lines.add(after[0])
         line = len(ends_of_lines) + 1 + (1 if early else 0)
+        maintenance = not ends_of_lines and not early and _maintenance(therapies, as_of.isoformat(), kb)
         if "HER2PositivePatient" in classes:
-            dp = DP_LINES.get(line, "dp-metastatic-line-3-plus")
+            dp = "dp-metastatic-maintenance" if maintenance else DP_LINES.get(line, "dp-metastatic-line-3-plus")
         if "HormoneReceptorPositivePatient" in classes and classes & {"LowDiseaseBurdenPatient", "HER2TherapyContraindicatedPatient"}:
             classes.add("EndocrineAloneCandidatePatient")
     elif non_metastatic:
         if node_pos or la:
             classes.add("HighRiskEarlyDiseasePatient")
+        if not la and not larger and any(s <= kb.thresholds["param-tumour-size-threshold-mm"] for s in sizes) and ("RegionalNodesCategory", "n0") in results and not node_pos:
+            classes.add("SmallNodeNegativeTumourPatient")
         if la or larger or node_pos:
             classes.update({"NeoadjuvantPertuzumabCandidatePatient", "StageIIOrIIIPatient"})
         neo = any(t[2] == "neoadjuvant" for t in therapies)
@@ -222,7 +311,7 @@ def decide(facts: list[tuple], as_of: date, kb: KnowledgeIndexes) -> tuple[set[s
         regimen = str(info["regimen"])
         required = kb.regimen_required.get(regimen, set())
         blocked_choice = any(not (options - must_not) for options in kb.regimen_choices.get(regimen, []))
-        if required & must_not or blocked_choice:
+        if required & must_not or blocked_choice or kb.characteristic.get(regimen, set()) & progressed:
             forbidden.add(regimen)
         elif not required & unavailable:
             permitted.add(rec)

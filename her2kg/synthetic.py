@@ -217,16 +217,25 @@ def random_patient(rng: random.Random, patient_id: str) -> PatientBuilder:
         b.lvef(rng.choice([30.0, 45.0, 52.0, 60.0, 65.0]), "2026-06-01")
     for cls, p in (("HeartFailure", 0.08), ("Pregnancy", 0.05), ("InterstitialLungDisease", 0.06), ("SignificantLVEFDecline", 0.04)):
         if rng.random() < p:
-            b.condition(cls, "2026-03-01")
+            status = rng.choice([None, None, "active", "resolved", "remission", "inactive"])
+            b.condition(cls, "2025-03-01", status=status, abated="2025-09-01" if status in ("resolved", "remission", "inactive") else None)
     if rng.random() < 0.5:
         _metastatic_history(rng, b)
     else:
         _early_history(rng, b)
+    if rng.random() < 0.2:  # serial LVEF on therapy: a baseline before it and later values, falling or not
+        b.lvef(rng.choice([55.0, 62.0, 68.0]), "2023-12-20")
+        for when in rng.sample(["2026-07-15", "2026-08-20", "2026-10-01"], rng.randint(1, 2)):
+            b.lvef(rng.choice([40.0, 44.0, 47.0, 51.0, 53.0, 58.0]), when)
+    if rng.random() < 0.05:
+        b.unidentified_therapy("study drug", rng.choice(["metastatic", "adjuvant"]), "2025-07-01", "2025-10-01")
     if rng.random() < 0.15:
         b.unavailable(rng.choice(["trastuzumab-deruxtecan", "pertuzumab", "tucatinib"]))
     if rng.random() < 0.2:
         combos = [["doxorubicin", "cyclophosphamide", "trastuzumab"], ["trastuzumab", "pertuzumab", "docetaxel"],
-                  ["trastuzumab-emtansine"], ["trastuzumab-deruxtecan"], ["letrozole", "paclitaxel"], ["trastuzumab", "paclitaxel"]]
+                  ["trastuzumab-emtansine"], ["trastuzumab-deruxtecan"], ["letrozole", "paclitaxel"], ["trastuzumab", "paclitaxel"],
+                  ["trastuzumab", "pertuzumab"], ["trastuzumab", "pertuzumab", "letrozole"], ["letrozole"],
+                  ["tucatinib", "trastuzumab", "capecitabine"]]
         b.plan([(d, "2026-12-01", "2027-03-01") for d in rng.choice(combos)])
     return b
 
@@ -236,26 +245,35 @@ def _metastatic_history(rng: random.Random, b: PatientBuilder) -> None:
     site = rng.choice(["BoneMetastasis", "LiverMetastasis", "LungMetastasis", "BrainMetastasis"])
     if kind == "recurrence":
         b.non_metastatic("2021-01-10").surgery("2021-02-01")
-        if rng.random() < 0.15:  # recurrence while adjuvant trastuzumab is still being given
-            b.therapy("trastuzumab", "adjuvant", "2024-09-01", None, ongoing=True)
+        adjuvant_drug = rng.choice(["trastuzumab", "trastuzumab", "trastuzumab-emtansine", "neratinib"])
+        if rng.random() < 0.15:  # recurrence while adjuvant HER2 therapy is still being given
+            b.therapy(adjuvant_drug, "adjuvant", "2024-09-01", None, ongoing=True)
         else:
-            end = rng.choice(["2022-02-01", "2024-06-01", "2025-01-15"])
-            b.therapy("trastuzumab", "adjuvant", "2021-03-01", end)
+            end = rng.choice(["2022-02-01", "2024-06-01", "2025-01-15", "2025-05-10"])
+            b.therapy(adjuvant_drug, "adjuvant", "2021-03-01", end, ended_by=rng.choice([None, "completion"]))
         b.therapy("paclitaxel", "adjuvant", "2021-03-01", "2021-06-01")
         b.metastatic("2025-06-01", site)
         start = "2025-06-15"
     else:
         b.metastatic("2024-01-10", site)
         start = "2024-01-20"
-    lines = rng.choice([0, 0, 1, 2, 3])
-    regimens = [["trastuzumab", "pertuzumab", "docetaxel"], ["trastuzumab-deruxtecan"], ["trastuzumab-emtansine"], ["tucatinib", "trastuzumab", "capecitabine"]]
+    lines = rng.choice([0, 0, 1, 2, 3, 4])
+    later = rng.choice([["tucatinib", "trastuzumab", "capecitabine"], ["lapatinib", "capecitabine"], ["neratinib", "capecitabine"]])
+    regimens = [["trastuzumab", "pertuzumab", "docetaxel"], ["trastuzumab-deruxtecan"], ["trastuzumab-emtansine"], later, ["trastuzumab", "vinorelbine"]]
     year = int(start[:4])
     for i in range(lines):
         s = f"{year + i}-{start[5:]}"
         e = f"{year + i}-12-01"
+        recorded = rng.random() < 0.3  # the record states the progression on the therapy instead of a scan
         for drug in regimens[i]:
-            b.therapy(drug, "metastatic", s, e)
-        b.progression(e)
+            b.therapy(drug, "metastatic", s, e, ended_by="progression" if recorded else None)
+        if not recorded or rng.random() < 0.5:
+            b.progression(rng.choice([e, f"{year + i}-12-20"]))
+    if lines == 0 and rng.random() < 0.7:  # first line going on: maintenance once the taxane has ended
+        s = f"{year}-{start[5:]}"
+        taxane_end = rng.choice([f"{year}-06-01", f"{year}-07-15", "2026-12-01"])
+        b.therapy("trastuzumab", "metastatic", s, None, ongoing=True).therapy("pertuzumab", "metastatic", s, None, ongoing=True)
+        b.therapy(rng.choice(["docetaxel", "paclitaxel"]), "metastatic", s, taxane_end, ended_by=rng.choice([None, "completion"]))
     if rng.random() < 0.3:
         b.burden(rng.choice(["low-burden", "high-burden"]))
 

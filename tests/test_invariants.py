@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from functools import cache
 
 from hypothesis import HealthCheck, given, settings
 
+from her2kg.knowledge import knowledge_ntriples
 from her2kg.recommend import recommend_texts
+from her2kg.stores.embedded import EmbeddedStore
 from her2kg.report.model import Regimen, Report
 from strategies import ANTIBODY_BASED, HER2_TARGETED, TDXD, Facts, cohorts
 
@@ -21,6 +24,17 @@ settings.load_profile(os.environ.get("HER2KG_HYPOTHESIS_PROFILE", "default"))
 
 AS_OF = date(2026, 11, 1)
 COHORT = 24
+
+
+@cache
+def characteristic_agents() -> dict[str, frozenset[str]]:
+    """Regimen local name -> keys of the agents whose progression rules it out (from the knowledge base)."""
+    store = EmbeddedStore()
+    store.load_ntriples(knowledge_ntriples())
+    agents: dict[str, set[str]] = {}
+    for row in store.select("PREFIX h: <https://w3id.org/her2kg/> SELECT ?r ?d WHERE { ?r h:characteristicAgent ?d }"):
+        agents.setdefault(row["r"].rsplit("/", 1)[-1], set()).add(row["d"].rsplit("/", 1)[-1])
+    return {k: frozenset(v) for k, v in agents.items()}
 
 
 def _codes(regimen: Regimen) -> set[str]:
@@ -44,7 +58,10 @@ def _check(facts: Facts, report: Report) -> None:
         bad = [r.label for r in permitted if _codes(r) & ANTIBODY_BASED]
         assert not bad, f"antibody-based regimen permitted despite cardiac disease or pregnancy: {bad}"
     if facts.ild:
-        assert not [r.label for r in permitted if TDXD in _codes(r)], "T-DXd permitted with interstitial lung disease"
+        assert not [r.label for r in permitted if TDXD in _codes(r)], "T-DXd permitted with current or past interstitial lung disease"
+    for r in permitted:
+        again = characteristic_agents().get(r.id.rsplit(":", 1)[-1].rsplit("/", 1)[-1], frozenset()) & facts.progressed_on
+        assert not again, f"{r.label} permitted although the cancer progressed on {sorted(again)}"
     if facts.her2 != "positive":
         bad = [r.label for r in permitted if _codes(r) & HER2_TARGETED]
         assert not bad, f"HER2-targeted regimen permitted for a {facts.her2} patient: {bad}"
@@ -53,8 +70,8 @@ def _check(facts: Facts, report: Report) -> None:
     if report.errors:
         assert report.to_json()["permitted"] == []
     for plan in report.proposed:
-        assert plan.verdict in ("permitted", "forbidden", "not-recommended")
-        assert plan.reasons or plan.verdict == "not-recommended"
+        assert plan.verdict in ("permitted", "forbidden", "not-recommended", "not-covered")
+        assert plan.reasons or plan.verdict in ("not-recommended", "not-covered")
 
 
 @given(cohorts(COHORT))
