@@ -68,7 +68,9 @@ def _check(facts: Facts, report: Report) -> None:
     if facts.her2 == "missing":
         assert report.errors and not report.to_json()["permitted"], "missing HER2 must reject the report"
     if report.errors:
-        assert report.to_json()["permitted"] == []
+        assert report.to_json()["permitted"] == [] and not report.permitted and not report.monitoring
+        assert all(plan.verdict == "not-judged" for plan in report.proposed), "a plan was judged despite errors"
+        return
     for plan in report.proposed:
         assert plan.verdict in ("permitted", "forbidden", "not-recommended", "not-covered")
         assert plan.reasons or plan.verdict in ("not-recommended", "not-covered")
