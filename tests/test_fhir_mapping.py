@@ -4,6 +4,7 @@ term the importer writes is declared there, and a notation added in Turtle chang
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -216,7 +217,9 @@ def test_every_term_the_importer_writes_is_declared(kb: ox.Store) -> None:
 
 def test_icd10_prefixes_match_subcodes_only(mapping: CodeMapping) -> None:
     assert [c.iri for c in mapping.lookup(SYSTEMS["ICD10"], "C50.912")] == [BASE + "BreastCancer"]
-    assert mapping.lookup(SYSTEMS["ICD10"], "C79.51") == ()
+    assert [c.iri for c in mapping.lookup(SYSTEMS["ICD10"], "C78.02")] == [BASE + "LungMetastasis"]
+    assert mapping.lookup(SYSTEMS["ICD10"], "C78.1") == ()  # mediastinum: not under the lung prefix C78.0
+    assert mapping.lookup(SYSTEMS["ICD10"], "C79.89") == ()
     assert mapping.lookup(SYSTEMS["SCT"], "C50.912") == ()  # prefixes belong to their system
 
 
@@ -286,3 +289,263 @@ def test_bad_extra_turtle_is_a_knowledge_base_error() -> None:
 
     with pytest.raises(KnowledgeBaseError, match="does not parse"):
         load_code_mapping(knowledge_ntriples(), extra_turtle="this is not turtle")
+
+
+# --- real-world codes: products, ATC, AJCC, ICD-10-CM (each with its source) -------------------
+
+RXN, ATC, AJCC, SCT, ICD = (
+    SYSTEMS["RXN"],
+    "http://www.whocc.no/atc",
+    "http://cancerstaging.org",
+    SYSTEMS["SCT"],
+    SYSTEMS["ICD10"],
+)
+
+# One or more codes of every RxNorm concept class the mapping holds, with the knowledge-base
+# ingredients and the route each must carry (checked against RxNorm names by hand).
+PRODUCT_EXPECTATIONS = {
+    "1940648": ({"neratinib"}, "route-oral"),  # SCD neratinib 40 MG Oral Tablet
+    "2361296": ({"tucatinib"}, "route-oral"),  # SBD Tukysa 150 MG Oral Tablet
+    "101306": ({"trastuzumab"}, "route-intravenous"),  # BN Herceptin
+    "2179754": ({"trastuzumab"}, "route-intravenous"),  # BN Ogivri (biosimilar)
+    "2472791": ({"trastuzumab"}, "route-intravenous"),  # SCD trastuzumab-qyyp 150 MG Injection
+    "2119714": ({"trastuzumab"}, "route-subcutaneous"),  # SCD hyaluronidase-oysk / trastuzumab-oysk
+    "2119715": ({"trastuzumab"}, "route-subcutaneous"),  # BN Herceptin Hylecta
+    "2382605": ({"pertuzumab", "trastuzumab"}, "route-subcutaneous"),  # BN Phesgo
+    "2382604": ({"pertuzumab", "trastuzumab"}, "route-subcutaneous"),  # SCD of Phesgo
+    "1298953": ({"pertuzumab"}, "route-intravenous"),  # SBD Perjeta 420 MG per 14 ML Injection
+    "2267581": ({"trastuzumab-deruxtecan"}, "route-intravenous"),  # SBD Enhertu 100 MG Injection
+    "1658084": ({"trastuzumab-emtansine"}, "route-intravenous"),  # SCD (table code, route added)
+    "583218": ({"nab-paclitaxel"}, "route-intravenous"),  # SBD Abraxane 100 MG Injection
+    "312199": ({"paclitaxel"}, "route-intravenous"),  # SCD paclitaxel 6 MG/ML Injectable Solution
+    "1156710": ({"gemcitabine"}, "route-intravenous"),  # SCDG gemcitabine Injectable Product
+    "1164214": ({"tamoxifen"}, "route-oral"),  # SCDG tamoxifen Oral Product
+    "1170752": ({"anastrozole"}, "route-oral"),  # SBDG Arimidex Oral Product
+    "597195": ({"carboplatin"}, "route-intravenous"),  # SCD carboplatin 10 MG/ML Injectable Solution
+    "1732186": ({"epirubicin"}, "route-intravenous"),  # SCD 100 ML epirubicin hydrochloride 2 MG/ML
+    "727762": ({"fulvestrant"}, None),  # SCD fulvestrant prefilled syringe: intramuscular, no route term
+}
+
+# Codes left out on purpose: their RxNorm concept may stand for more than one knowledge-base drug
+# (trastuzumab groupings that RxNorm also uses for ado-trastuzumab emtansine products), or a drug the
+# knowledge base does not hold (liposomal doxorubicin; letrozole co-packaged with ribociclib).
+LEFT_OUT_RXNORM = ("1162762", "1922508", "1658086", "1790115", "1923053")
+
+ATC_EXPECTATIONS = {
+    "L01FD01": "trastuzumab",
+    "L01FD02": "pertuzumab",
+    "L01FD03": "trastuzumab-emtansine",
+    "L01FD04": "trastuzumab-deruxtecan",
+    "L01FD06": "margetuximab",
+    "L01EH01": "lapatinib",
+    "L01EH02": "neratinib",
+    "L01EH03": "tucatinib",
+    "L01CD01": "paclitaxel",
+    "L01CD02": "docetaxel",
+    "L01BC06": "capecitabine",
+    "L01DB01": "doxorubicin",
+    "L02BA03": "fulvestrant",
+    "L02BG04": "letrozole",
+}
+
+STAGING_EXPECTATIONS = {
+    (AJCC, "0"): "stage-0",
+    (AJCC, "1A"): "stage-1",
+    (AJCC, "c1B"): "stage-1",
+    (AJCC, "2B"): "stage-2",
+    (AJCC, "3C"): "stage-3",
+    (AJCC, "c3B"): "stage-3",
+    (AJCC, "4"): "stage-4",
+    (AJCC, "4A"): "stage-4",  # mcode-omop writes 4A (IVA); breast has no IVA, read as stage IV
+    (AJCC, "cT1"): "t1",
+    (AJCC, "pT1c"): "t1",
+    (AJCC, "cT4d"): "t4",  # inflammatory carcinoma: locally advanced
+    (AJCC, "cN2"): "n2",
+    (AJCC, "pN3a"): "n3",
+    (AJCC, "cM0"): "m0",
+    (AJCC, "pM1"): "m1",
+    (SCT, "1228948000"): "t4",  # AJCC cT4d
+    (SCT, "1228945002"): "t4",  # AJCC cT4a
+    (SCT, "1228884006"): "tis",  # AJCC cTis
+    (SCT, "1229987008"): "n3",  # AJCC cN3c
+    (SCT, "1229981009"): "n2",  # AJCC cN2a
+    (SCT, "261613009"): "stage-0",
+    (SCT, "261642001"): "stage-4",
+}
+
+# Near misses: categories that are not (or not safely) one of the rules' categories stay unmapped.
+STAGING_LEFT_OUT = ((AJCC, "pN1mi"), (AJCC, "2C"), (AJCC, "ypT2"), (SCT, "1229974002"))  # cN1mi
+
+CONDITION_EXPECTATIONS = {
+    "C79.31": "BrainMetastasis",
+    "C79.51": "BoneMetastasis",
+    "C78.7": "LiverMetastasis",
+    "C78.00": "LungMetastasis",
+    "C78.01": "LungMetastasis",
+    "C77.3": "RegionalNodalMetastasis",
+    "C77.2": "DistantMetastasis",
+    "C77.5": "DistantMetastasis",
+    "Z33.1": "Pregnancy",
+    "J84.9": "InterstitialLungDisease",
+    "J84.112": "InterstitialLungDisease",
+    "J70.4": "InterstitialLungDisease",
+    "I50.32": "HeartFailure",
+    "C50.411": "BreastCancer",
+}
+
+# Near misses: nodes that may be regional for the breast, and codes next to the mapped ones.
+CONDITION_LEFT_OUT = ("C77.0", "C77.1", "C77.9", "C78.1", "Z33.2", "J70.1", "C79.52")
+
+
+def _local(iri: str) -> str:
+    return iri[len(BASE) :]
+
+
+def _product_route(kb: ox.Store, iri: str) -> list[str]:
+    query = f"PREFIX h: <{BASE}> SELECT ?r WHERE {{ <{iri}> h:productRoute ?r }}"
+    return [_local(s["r"].value) for s in kb.query(query)]
+
+
+@pytest.mark.parametrize(("code", "expected"), sorted(PRODUCT_EXPECTATIONS.items()))
+def test_rxnorm_products_map_to_all_their_ingredients_and_keep_their_route(
+    mapping: CodeMapping, kb: ox.Store, code: str, expected: tuple[set[str], str | None]
+) -> None:
+    ingredients, route = expected
+    products = [c for c in mapping.lookup(RXN, code) if c.is_a(terms.DRUG_PRODUCT)]
+    assert len(products) == 1, f"RxNorm {code} -> {products}"
+    assert {_local(i) for i in products[0].ingredients} == ingredients
+    assert _product_route(kb, products[0].iri) == ([route] if route else [])
+
+
+@pytest.mark.parametrize("code", LEFT_OUT_RXNORM)
+def test_ambiguous_or_foreign_rxnorm_concepts_stay_unmapped(mapping: CodeMapping, code: str) -> None:
+    assert mapping.lookup(RXN, code) == ()
+
+
+def test_tdm1_rxnorm_ingredient_maps_to_tdm1_only(mapping: CodeMapping) -> None:
+    assert [c.iri for c in mapping.lookup(RXN, "1371041")] == [BASE + "trastuzumab-emtansine"]
+
+
+@pytest.mark.parametrize(("code", "drug"), sorted(ATC_EXPECTATIONS.items()))
+def test_atc_codes_map_to_their_drug(mapping: CodeMapping, code: str, drug: str) -> None:
+    assert [c.iri for c in mapping.lookup(ATC, code)] == [BASE + drug]
+
+
+def test_atc_combination_of_pertuzumab_and_trastuzumab_maps_to_both(mapping: CodeMapping) -> None:
+    (combination,) = mapping.lookup(ATC, "L01FY01")
+    assert combination.is_a(terms.DRUG_PRODUCT)
+    assert {_local(i) for i in combination.ingredients} == {"pertuzumab", "trastuzumab"}
+
+
+@pytest.mark.parametrize(("key", "local"), sorted(STAGING_EXPECTATIONS.items()))
+def test_staging_codes_map_to_their_category(mapping: CodeMapping, key: tuple[str, str], local: str) -> None:
+    assert [c.iri for c in mapping.lookup(*key)] == [BASE + local]
+
+
+@pytest.mark.parametrize("key", STAGING_LEFT_OUT)
+def test_staging_codes_outside_the_rules_stay_unmapped(mapping: CodeMapping, key: tuple[str, str]) -> None:
+    assert mapping.lookup(*key) == ()
+
+
+@pytest.mark.parametrize(("code", "local"), sorted(CONDITION_EXPECTATIONS.items()))
+def test_icd10cm_conditions_map_to_their_class(mapping: CodeMapping, code: str, local: str) -> None:
+    assert [c.iri for c in mapping.lookup(ICD, code)] == [BASE + local]
+
+
+@pytest.mark.parametrize("code", CONDITION_LEFT_OUT)
+def test_icd10cm_codes_next_to_the_mapped_ones_stay_unmapped(mapping: CodeMapping, code: str) -> None:
+    assert mapping.lookup(ICD, code) == ()
+
+
+def _table_codes() -> set[tuple[str, str]]:
+    """(datatype local name, code) of every code the project's two code tables list."""
+    names = {"LOINC": "LOINC", "SCT": "SNOMEDCT", "RXN": "RxNorm", "ICD10": "ICD10CM", "H2K": "Her2kgFhirCode"}
+    listed = {(names[r["system"]], r["code"]) for r in _rows(FHIR_CODES) if r["system"] in names}
+    for row in _rows(FHIR_CODES):  # codes the table names in its meaning and value columns
+        text = f"{row['meaning']} {row['value']}"
+        listed |= {("SNOMEDCT", code) for code in re.findall(r"\b\d{6,18}\b", text)}
+        listed |= {("ICD10CM", f"{code}*") for code in re.findall(r"\b([A-Z]\d\d)\.\*", text)}
+    for row in _rows(DRUG_CODES):
+        listed |= {("NCIt", row["ncit"]), ("SNOMEDCT", row["snomed_substance"].strip())}
+        if "unverified" not in row["rxnorm_ingredient"]:
+            listed.add(("RxNorm", row["rxnorm_ingredient"].strip()))
+    return listed
+
+
+def test_every_added_code_carries_its_source(kb: ox.Store) -> None:
+    """Every product code, ATC, AJCC and ICD-10-CM notation, and every RxNorm, SNOMED CT and
+    ICD-10-CM notation outside the project's tables, has an axiom that says where it was confirmed."""
+    query = f"""
+    PREFIX h: <{BASE}>
+    PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+    PREFIX owl: <http://www.w3.org/2002/07/owl#>
+    PREFIX dcterms: <http://purl.org/dc/terms/>
+    SELECT ?concept ?code ?dt WHERE {{
+      ?concept skos:notation ?code . BIND(DATATYPE(?code) AS ?dt)
+      VALUES ?dt {{ h:RxNorm h:ATC h:AJCCStagingCode h:ICD10CM h:SNOMEDCT }}
+      FILTER NOT EXISTS {{ ?concept a h:Route }}
+      FILTER NOT EXISTS {{
+        ?axiom owl:annotatedSource ?concept ; owl:annotatedProperty skos:notation ;
+               owl:annotatedTarget ?code ; dcterms:source ?source .
+      }}
+    }}"""
+    table = _table_codes()
+    unsourced = [
+        (_local(s["concept"].value), s["code"].value)
+        for s in kb.query(query)
+        if (_local(s["dt"].value), s["code"].value) not in table
+    ]
+    assert not unsourced, f"codes without a source axiom: {sorted(unsourced)}"
+
+
+def test_every_drug_product_names_only_its_own_ingredients(kb: ox.Store) -> None:
+    """The drugs a product's RxNorm name names (by generic or brand name) are exactly its ingredients;
+    only a brand of several ingredients (Phesgo) may name none of them."""
+    names: dict[str, set[str]] = {}
+    for s in kb.query(
+        f"""PREFIX h: <{BASE}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        SELECT ?drug ?name WHERE {{ ?drug a/rdfs:subClassOf* h:Drug ; rdfs:label|skos:altLabel ?name }}"""
+    ):
+        names.setdefault(s["name"].value.lower(), set()).add(_local(s["drug"].value))
+    ordered = sorted(names, key=len, reverse=True)
+    products: dict[str, tuple[str, set[str]]] = {}
+    for s in kb.query(
+        f"""PREFIX h: <{BASE}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        SELECT ?p ?label ?i WHERE {{ ?p a h:DrugProduct ; rdfs:label ?label ; h:hasActiveIngredient ?i }}"""
+    ):
+        products.setdefault(s["p"].value, (s["label"].value, set()))[1].add(_local(s["i"].value))
+    problems = []
+    for iri, (label, ingredients) in sorted(products.items()):
+        text, named = label.lower(), set()
+        for name in ordered:
+            pattern = re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])")
+            if pattern.search(text):
+                named |= names[name]
+                text = pattern.sub(" ", text)
+        if (named and named != ingredients) or (not named and len(ingredients) == 1):
+            problems.append(f"{_local(iri)} '{label}': names {sorted(named)}, has {sorted(ingredients)}")
+    assert not problems, "; ".join(problems)
+
+
+def test_brand_names_are_names_of_their_drug(kb: ox.Store) -> None:
+    expected = {
+        "trastuzumab": {
+            "Herceptin",
+            "Herceptin Hylecta",
+            "Hercessi",
+            "Herzuma",
+            "Kanjinti",
+            "Ogivri",
+            "Ontruzant",
+            "Trazimera",
+        },
+        "nab-paclitaxel": {"Abraxane"},
+        "docetaxel": {"Taxotere"},
+        "doxorubicin": {"Adriamycin"},
+        "fulvestrant": {"Faslodex"},
+    }
+    for drug, brands in expected.items():
+        query = f"""PREFIX h: <{BASE}> PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        SELECT ?n WHERE {{ h:{drug} skos:altLabel ?n }}"""
+        assert brands <= {s["n"].value for s in kb.query(query)}, drug

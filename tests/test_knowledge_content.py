@@ -82,8 +82,51 @@ def test_every_listed_drug_has_the_listed_codes() -> None:
                 assert system not in codes, f"{row['key']}: unexpected {system} code {codes[system]}"
 
 
-def test_unverified_tdm1_rxnorm_ingredient_is_left_out() -> None:
-    assert "RxNorm" not in notations(BASE + "trastuzumab-emtansine")
+def test_tdm1_rxnorm_ingredient_is_the_confirmed_one_with_its_source() -> None:
+    """The project's list marks the T-DM1 RxNorm ingredient unverified; it was confirmed as 1371041
+    ("ado-trastuzumab emtansine") and carries the source of that confirmation."""
+    assert notations(BASE + "trastuzumab-emtansine").get("RxNorm") == {"1371041"}
+    assert ask(
+        """ASK { ?a owl:annotatedSource h:trastuzumab-emtansine ; owl:annotatedProperty skos:notation ;
+                  owl:annotatedTarget "1371041"^^h:RxNorm ; dcterms:source ?s }"""
+    )
+
+
+ATC_CODES = {
+    "trastuzumab": "L01FD01",
+    "pertuzumab": "L01FD02",
+    "trastuzumab-emtansine": "L01FD03",
+    "trastuzumab-deruxtecan": "L01FD04",
+    "margetuximab": "L01FD06",
+    "lapatinib": "L01EH01",
+    "neratinib": "L01EH02",
+    "tucatinib": "L01EH03",
+    "docetaxel": "L01CD02",
+    "paclitaxel": "L01CD01",
+    "capecitabine": "L01BC06",
+    "vinorelbine": "L01CA04",
+    "gemcitabine": "L01BC05",
+    "eribulin": "L01XX41",
+    "carboplatin": "L01XA02",
+    "cyclophosphamide": "L01AA01",
+    "doxorubicin": "L01DB01",
+    "epirubicin": "L01DB03",
+    "tamoxifen": "L02BA01",
+    "letrozole": "L02BG04",
+    "anastrozole": "L02BG03",
+    "exemestane": "L02BG06",
+    "fulvestrant": "L02BA03",
+}
+
+
+def test_every_listed_drug_has_its_atc_code() -> None:
+    """One WHO ATC code per drug; nab-paclitaxel has none of its own (ATC gives every paclitaxel
+    formulation L01CD01, which maps to paclitaxel only, so that a code names one drug)."""
+    rows = codes_rows()
+    for row in rows:
+        expected = ATC_CODES.get(row["key"])
+        assert notations(BASE + row["key"]).get("ATC") == ({expected} if expected else None), row["key"]
+    assert set(ATC_CODES) == {row["key"] for row in rows} - {"nab-paclitaxel"}
 
 
 def test_every_listed_drug_has_one_label_and_an_ncit_exact_match() -> None:
