@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
 
-Severity = Literal["error", "warning"]
+
+class Severity(StrEnum):
+    """An error rejects the report (exit code 1); a warning keeps it."""
+
+    ERROR = "error"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True)
 class Notice:
-    """One warning or error. `field` names the input field concerned ('' when none)."""
+    """One warning or error. `field` names the input field concerned ('' when none).
+
+    `severity` may be given as the string "error" or "warning"; anything else is refused.
+    """
 
     severity: Severity
     code: str
     message: str
     field: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Severity(self.severity))
 
     def as_warning(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}

@@ -18,6 +18,7 @@ from her2kg.notices import Notice
 from her2kg.patients import PatientInput, evaluation_triples, read_patient_document, read_patient_file
 from her2kg.report.extract import ReportBuilder, read_knowledge_index
 from her2kg.report.model import KnowledgeBaseRef, Report
+from her2kg.resources import knowledge_base_identity
 from her2kg.rules import Rule, load_rules
 from her2kg.stores.base import TripleStore
 from her2kg.vocabulary import BASE
@@ -110,28 +111,34 @@ def _reason(
         store = EmbeddedStore()
     store.load_ntriples(prepared_knowledge_ntriples())
     kb_info = knowledge_info_from_rows(store.select(KNOWLEDGE_INFO_QUERY))
-    kb_ref = KnowledgeBaseRef(version=kb_info.version, iri=kb_info.iri)
+    identity = knowledge_base_identity()
+    kb_ref = KnowledgeBaseRef(version=kb_info.version, iri=kb_info.iri, folder=identity.folder, digest=identity.digest)
     unavailable_iris = resolve_drugs(unavailable, store)
     as_of_text = as_of.isoformat()
 
-    seen: dict[str, str] = {}
+    # A patient claimed by more than one input is reasoned for none of them: no input can add
+    # facts to another input's patient, whichever comes first.
+    claims: dict[str, list[str]] = {}
+    for item in inputs:
+        if isinstance(item, PatientInput) and item.readable:
+            for iri in item.patient_iris:
+                claims.setdefault(iri, []).append(item.source)
     duplicates: dict[int, Notice] = {}
     patient_data: list[str] = []
     iris: list[str] = []
     for index, item in enumerate(inputs):
         if isinstance(item, _Unreadable) or not item.readable:
             continue
-        clash = [iri for iri in item.patient_iris if iri in seen]
+        clash = [iri for iri in item.patient_iris if len(claims[iri]) > 1]
         if clash:
+            others = [source for source in claims[clash[0]] if source != item.source] or [item.source]
             duplicates[index] = Notice(
                 "error",
                 "duplicate-patient",
-                f"patient {clash[0]} also appears in {seen[clash[0]]}; give each patient once per run",
+                f"patient {clash[0]} also appears in {others[0]}; give each patient once per run",
                 "patient",
             )
             continue
-        for iri in item.patient_iris:
-            seen[iri] = item.source
         patient_data.append(item.ntriples)
         iris.extend(item.patient_iris)
     if iris:
@@ -144,7 +151,7 @@ def _reason(
     reports: list[Report] = []
     for index, item in enumerate(inputs):
         if isinstance(item, _Unreadable):
-            reports.append(Report(patient="", knowledge_base=kb_ref, as_of=as_of_text, source=item.source, errors=(item.notice,)))
+            reports.append(Report.build(patient="", knowledge_base=kb_ref, as_of=as_of_text, source=item.source, errors=(item.notice,)))
             continue
         if not item.readable or index in duplicates:
             errors = tuple(n for n in item.notices if n.severity == "error") or (duplicates[index],)
@@ -152,7 +159,7 @@ def _reason(
             if index in duplicates and duplicates[index] not in errors:
                 errors = (*errors, duplicates[index])
             reports.append(
-                Report(patient=",".join(item.patient_ids), knowledge_base=kb_ref, as_of=as_of_text, source=item.source, warnings=warnings, errors=errors)
+                Report.build(patient=",".join(item.patient_ids), knowledge_base=kb_ref, as_of=as_of_text, source=item.source, warnings=warnings, errors=errors)
             )
             continue
         for iri in item.patient_iris:

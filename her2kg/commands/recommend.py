@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from typing import TYPE_CHECKING
 
 from her2kg.commands.options import (
     add_evaluation_arguments,
@@ -14,6 +16,9 @@ from her2kg.commands.options import (
     remote_store_from_args,
 )
 from her2kg.errors import Her2kgError, UsageError
+
+if TYPE_CHECKING:
+    from her2kg.report.model import Report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,13 +55,32 @@ def run(args: argparse.Namespace) -> int:
         return 2
     finally:
         discard_graph_if_owned(store, owned_graph)
-    if args.format == "json":
+    code = 0 if all(r.ok for r in reports) else 1
+    try:
+        _write(reports, args.format, several=len(args.patients) > 1)
+    except BrokenPipeError:
+        # the reader stopped early (`her2kg recommend ... | head -1`): not an error of ours
+        _silence_stdout()
+    return code
+
+
+def _write(reports: list[Report], fmt: str, *, several: bool) -> None:
+    if fmt == "json":
         payload = [r.to_json() for r in reports]
-        out = payload[0] if len(payload) == 1 and len(args.patients) == 1 else payload
+        out = payload[0] if len(payload) == 1 and not several else payload
         json.dump(out, sys.stdout, indent=1, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         from her2kg.report.render_text import render_text
 
         sys.stdout.write("\n".join(render_text(r) for r in reports))
-    return 0 if all(r.ok for r in reports) else 1
+    sys.stdout.flush()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device so that the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
