@@ -38,7 +38,7 @@ def test_output_file_and_notices_on_stderr(tmp_path: Path, capsys: pytest.Captur
     assert "h:HER2IHCTest" in target.read_text(encoding="utf-8")
     assert "entries ignored" in err
     assert "warning [fhir-unknown-code]" in err
-    assert "Bundle.entry[13] Procedure/48f23d8f-6b92-4971-b990-8f021255693c: code not known to her2kg" in err
+    assert "Procedure/48f23d8f-6b92-4971-b990-8f021255693c (Bundle.entry[13]): code not known to her2kg" in err
 
 
 def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:

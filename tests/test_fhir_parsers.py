@@ -10,10 +10,10 @@ import pytest
 from her2kg.fhir import terms
 from her2kg.fhir.dates import DateFormatError, parse_fhir_date
 from her2kg.fhir.phase import Timeline, infer_phase
+from her2kg.fhir.units import LENGTH_MM, NUMBER, PERCENT, Dimension, convert
 from her2kg.fhir.values import (
     Ratio,
     decimal_lexical,
-    millimetres,
     parse_ihc_score,
     parse_percent_text,
     parse_qualitative,
@@ -173,18 +173,34 @@ def test_decimal_lexical_is_an_xsd_decimal(value: Decimal, lexical: str) -> None
 
 
 @pytest.mark.parametrize(
-    ("value", "unit", "mm"),
+    ("quantity", "dimension", "expected"),
     [
-        (Decimal("4.2"), "cm", Decimal("42.0")),
-        (Decimal("18"), "mm", Decimal("18")),
-        (Decimal("2.5"), "centimeters", Decimal("25.0")),
-        (Decimal("3"), "in", None),
-        (Decimal("3"), "", None),
-        (Decimal("3"), "m", None),
+        ({"value": 4.2, "system": "http://unitsofmeasure.org", "code": "cm"}, LENGTH_MM, Decimal("42.0")),
+        ({"value": 3.47, "unit": "cm", "system": "http://unitsofmeasure.org", "code": "cm"}, LENGTH_MM, Decimal("34.70")),
+        ({"value": 18, "code": "mm"}, LENGTH_MM, Decimal("18")),
+        ({"value": 2.5, "unit": "centimeters"}, LENGTH_MM, Decimal("25.0")),  # no code: the unit text
+        ({"value": 2.5, "unit": "centimeters", "code": "cm"}, LENGTH_MM, Decimal("25.0")),  # the code decides
+        ({"value": 3, "code": "[in_i]"}, LENGTH_MM, None),
+        ({"value": 3}, LENGTH_MM, None),  # a size without a unit is not a size
+        ({"value": 3, "code": "m"}, LENGTH_MM, None),
+        ({"value": 3, "code": "CM"}, LENGTH_MM, None),  # UCUM is case-sensitive
+        ({"value": 3, "system": "http://snomed.info/sct", "code": "cm"}, LENGTH_MM, None),  # not UCUM
+        ({"value": 55, "code": "%"}, PERCENT, Decimal("55")),
+        ({"value": 55, "unit": "%"}, PERCENT, Decimal("55")),
+        ({"value": 0.55, "code": "1"}, PERCENT, None),  # a fraction is not converted to a percentage
+        ({"value": 2.3}, NUMBER, Decimal("2.3")),
+        ({"value": 2.3, "code": "{ratio}"}, NUMBER, Decimal("2.3")),
+        ({"value": 6.1, "code": "{copies}/{cell}"}, NUMBER, Decimal("6.1")),
+        ({"value": 2.3, "code": "%"}, NUMBER, None),
+        ({"value": "x", "code": "mm"}, LENGTH_MM, None),
     ],
 )
-def test_sizes_convert_cm_to_mm_only(value: Decimal, unit: str, mm: Decimal | None) -> None:
-    assert millimetres(value, unit) == mm
+def test_quantities_convert_only_the_ucum_units_the_rules_use(
+    quantity: dict[str, object], dimension: Dimension, expected: Decimal | None
+) -> None:
+    converted = convert(quantity, dimension)
+    assert converted.value == expected
+    assert bool(converted.problem) == (expected is None)
 
 
 @pytest.mark.parametrize(
@@ -213,6 +229,10 @@ METASTASIS = date(2023, 5, 10)
         (date(2020, 5, 1), Timeline(None, False, None), None),
         (date(2020, 5, 1), Timeline(None, True, SURGERY), None),  # metastatic, but undated: nothing inferred
         (None, Timeline(METASTASIS, False, SURGERY), None),
+        # before surgery but also before the diagnosis: not neoadjuvant; on the day of diagnosis: neoadjuvant
+        (date(2019, 6, 1), Timeline(None, False, SURGERY, date(2020, 1, 10)), None),
+        (date(2020, 1, 10), Timeline(None, False, SURGERY, date(2020, 1, 10)), terms.NEOADJUVANT_PHASE),
+        (date(2020, 5, 1), Timeline(None, False, SURGERY, date(2020, 1, 10)), terms.ADJUVANT_PHASE),
     ],
 )
 def test_phase_inference(start: date | None, timeline: Timeline, phase: str | None) -> None:

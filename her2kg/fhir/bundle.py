@@ -21,10 +21,11 @@ from types import MappingProxyType
 from her2kg.fhir import terms
 from her2kg.fhir.condition import map_condition
 from her2kg.fhir.graph import Triple, clean_text, to_ntriples
-from her2kg.fhir.jsonpath import JsonObject, obj, text
+from her2kg.fhir.jsonpath import JsonObject, items, obj, text
 from her2kg.fhir.mapping import CodeMapping
 from her2kg.fhir.medication import map_medication_resource, map_medication_use
 from her2kg.fhir.model import (
+    DiagnosisEvidence,
     EntryContext,
     EntryResult,
     Exposure,
@@ -38,6 +39,8 @@ from her2kg.fhir.model import (
     ProposedOrder,
     SurgeryEvidence,
     TypedLiteral,
+    entry_field,
+    entry_where,
 )
 from her2kg.fhir.observation import map_observation
 from her2kg.fhir.patient import map_patient
@@ -60,6 +63,9 @@ RESOURCE_MAPPERS: Mapping[str, Mapper] = MappingProxyType(
 )
 
 BUNDLE_TYPES = frozenset({"collection", "transaction", "searchset", "document"})
+# Bundle.meta.tag of a bundle her2kg put together itself (from CDS Hooks prefetch): its entry
+# positions mean nothing to the sender, so entries are named only by their own type and id.
+ASSEMBLED_TAG = (terms.HER2KG_CODE_SYSTEM, "assembled")
 _SUBJECTLESS = frozenset({"Patient", "Medication"})
 
 
@@ -84,10 +90,11 @@ def import_bundle(bundle: object, *, mapping: CodeMapping, source: str) -> FhirI
 
 
 class _Entry:
-    __slots__ = ("full_url", "index", "resource", "resource_id", "resource_type")
+    __slots__ = ("assembled", "full_url", "index", "resource", "resource_id", "resource_type")
 
-    def __init__(self, index: int, resource: JsonObject, full_url: str) -> None:
+    def __init__(self, index: int, resource: JsonObject, full_url: str, assembled: bool = False) -> None:
         self.index = index
+        self.assembled = assembled
         self.resource = resource
         self.resource_type = text(resource, "resourceType") or ""
         self.resource_id = clean_text(text(resource, "id") or "")
@@ -100,6 +107,14 @@ class _Entry:
             if self.resource_id
             else (self.resource_type or "(no resourceType)")
         )
+
+    @property
+    def field(self) -> str:
+        return entry_field(self.index, self.reference, assembled=self.assembled)
+
+    @property
+    def where(self) -> str:
+        return entry_where(self.index, self.reference, assembled=self.assembled)
 
 
 def _bundle_error(source: str, code: str, message: str, field: str = "Bundle") -> Notice:
@@ -145,17 +160,19 @@ def _import(bundle: object, mapping: CodeMapping, source: str) -> FhirImport:
             )
         )
 
+    assembled = is_assembled(bundle)
     entries: list[_Entry] = []
     raw_entries = bundle.get("entry")
     if raw_entries is not None and not isinstance(raw_entries, list):
         return _failed(_bundle_error(source, "fhir-not-a-bundle", "Bundle.entry is not an array", "Bundle.entry"))
     for index, raw in enumerate(raw_entries or []):
-        field = f"Bundle.entry[{index}]"
         resource = obj(raw, "resource")
         if resource is None:
-            ignored.append(IgnoredEntry(field=field, resource="", reason="the entry has no resource"))
+            ignored.append(
+                IgnoredEntry(field=entry_field(index, "", assembled=assembled), resource="", reason="the entry has no resource")
+            )
             continue
-        entries.append(_Entry(index, resource, clean_text(text(raw, "fullUrl") or "")))
+        entries.append(_Entry(index, resource, clean_text(text(raw, "fullUrl") or ""), assembled))
 
     patients = [e for e in entries if e.resource_type == "Patient"]
     if not patients:
@@ -211,7 +228,29 @@ def _import(bundle: object, mapping: CodeMapping, source: str) -> FhirImport:
     for entry in entries:
         results.append((entry.index, _map_entry(entry, subject_iri, patient_id, own_references, mapping, medications)))
 
-    return _assemble(patient_id, subject_iri, results, warnings, ignored)
+    order = {e.field: e.index for e in entries}
+    return _assemble(patient_id, subject_iri, results, warnings, ignored, _Order(order, {e.where for e in entries}))
+
+
+def is_assembled(bundle: Mapping[str, object]) -> bool:
+    """True for a bundle her2kg put together (tagged with ASSEMBLED_TAG)."""
+    tags = items(obj(bundle, "meta"), "tag")
+    return any((text(t, "system"), text(t, "code")) == ASSEMBLED_TAG for t in tags)
+
+
+class _Order:
+    """Where each entry sits, to list notices in bundle order, and how messages name entries."""
+
+    __slots__ = ("index", "wheres")
+
+    def __init__(self, index: Mapping[str, int], wheres: set[str]) -> None:
+        self.index = index
+        self.wheres = wheres
+
+    def of(self, field: str) -> int:
+        if field in self.index:
+            return self.index[field]
+        return _entry_index(field)
 
 
 def _failed(
@@ -274,7 +313,6 @@ def _map_entry(
     mapping: CodeMapping,
     medications: Mapping[str, JsonObject],
 ) -> EntryResult:
-    field = f"Bundle.entry[{entry.index}]"
     mapper = RESOURCE_MAPPERS.get(entry.resource_type)
     if mapper is None:
         reason = (
@@ -282,6 +320,7 @@ def _map_entry(
             if entry.resource_type
             else "the resource has no resourceType"
         )
+        field = "" if entry.assembled else entry.field
         return EntryResult(ignored=(IgnoredEntry(field=field, resource=entry.reference, reason=reason),))
     ctx = EntryContext(
         index=entry.index,
@@ -291,6 +330,7 @@ def _map_entry(
         patient_iri=subject_iri,
         mapping=mapping,
         medications=medications,
+        assembled=entry.assembled,
     )
     if entry.resource_type not in _SUBJECTLESS:
         subject = obj(entry.resource, "subject") or obj(entry.resource, "patient")
@@ -312,8 +352,8 @@ def _map_entry(
         notice = Notice(
             severity="error",
             code="fhir-unreadable-entry",
-            message=f"could not read {field} ({entry.reference}): {reason}",
-            field=field,
+            message=f"could not read {entry.where}: {reason}",
+            field=entry.field,
         )
         return EntryResult(errors=(notice,), ignored=(ctx.ignore(f"could not be read: {reason}"),))
 
@@ -324,6 +364,7 @@ def _assemble(
     results: list[tuple[int, EntryResult]],
     warnings: list[Notice],
     ignored: list[IgnoredEntry],
+    order: _Order,
 ) -> FhirImport:
     errors: list[Notice] = []
     facts: list[Fact] = []
@@ -336,21 +377,24 @@ def _assemble(
     evidence = [f for f in facts if isinstance(f, MetastasisEvidence)]
     dated = [e.day for e in evidence if e.day is not None]
     surgeries = [f.day for f in facts if isinstance(f, SurgeryEvidence) and f.day is not None]
+    diagnoses = [f.day for f in facts if isinstance(f, DiagnosisEvidence)]
     timeline = Timeline(
         metastatic_since=min(dated) if dated else None,
         metastatic_undated=bool(evidence) and not dated,
         first_surgery=min(surgeries) if surgeries else None,
+        diagnosed_since=min(diagnoses) if diagnoses else None,
     )
     exposures = [f for f in facts if isinstance(f, Exposure)]
+    identified = any(e.drug is not None for e in exposures)
     for item in evidence:
         if item.day is not None:
             continue
-        if exposures and not dated:
+        if identified and not dated:
             errors.append(
                 Notice(
                     severity="error",
                     code="fhir-missing-date",
-                    message=f"{item.field} ({item.reference}): distant metastasis without a date ({item.date_problem}); "
+                    message=f"{item.reference}: distant metastasis without a date ({item.date_problem}); "
                     "the record has therapy, whose phase and line depend on the date of metastatic diagnosis — add the date",
                     field=item.field,
                 )
@@ -360,7 +404,7 @@ def _assemble(
                 Notice(
                     severity="warning",
                     code="fhir-missing-date",
-                    message=f"{item.field} ({item.reference}): distant metastasis without a date ({item.date_problem})",
+                    message=f"{item.reference}: distant metastasis without a date ({item.date_problem})",
                     field=item.field,
                 )
             )
@@ -375,11 +419,12 @@ def _assemble(
         phase = exposure.phase or infer_phase(exposure.start, exposure.end, timeline)
         if phase is None:
             phase = terms.UNKNOWN_PHASE
+        if phase == terms.UNKNOWN_PHASE and exposure.drug is not None and exposure.phase is None:
             warnings.append(
                 Notice(
                     severity="warning",
                     code="fhir-unknown-phase",
-                    message=f"{exposure.field} ({exposure.reference}): the phase of the therapy is not stated and the dates "
+                    message=f"{exposure.reference}: the phase of the therapy is not stated and the dates "
                     "do not settle it (neoadjuvant, adjuvant or metastatic); add the her2kg therapy-phase extension",
                     field=exposure.field,
                 )
@@ -393,25 +438,23 @@ def _assemble(
         patient_id=patient_id,
         patient_iri=subject_iri,
         ntriples=to_ntriples(triples),
-        ignored=tuple(_clean_ignored(i) for i in sorted(ignored, key=lambda i: _entry_index(i.field))),
-        warnings=tuple(_grouped(_dedupe(sorted(warnings, key=lambda n: _entry_index(n.field))))),
-        errors=tuple(_dedupe(sorted(errors, key=lambda n: _entry_index(n.field)))),
+        ignored=tuple(_clean_ignored(i) for i in sorted(ignored, key=lambda i: order.of(i.field or i.resource))),
+        warnings=tuple(_grouped(_dedupe(sorted(warnings, key=lambda n: order.of(n.field))), order.wheres)),
+        errors=tuple(_dedupe(sorted(errors, key=lambda n: order.of(n.field)))),
     )
 
 
-_ENTRY_PREFIX = re.compile(r"^(Bundle\.entry\[\d+\]) \([^)]*\): ")
-
-
-def _grouped(notices: list[Notice]) -> list[Notice]:
+def _grouped(notices: list[Notice], wheres: set[str]) -> list[Notice]:
     """Warnings that say the same thing about several entries become one warning naming them all."""
     groups: dict[tuple[str, str], list[tuple[Notice, str]]] = defaultdict(list)
     order: list[tuple[str, str]] = []
     for notice in notices:
-        match = _ENTRY_PREFIX.match(notice.message)
-        key = (notice.code, notice.message[match.end() :] if match else notice.message + f"\x00{id(notice)}")
+        head, sep, rest = notice.message.partition(": ")
+        where = head if sep and head in wheres else ""
+        key = (notice.code, rest if where else notice.message + f"\x00{id(notice)}")
         if key not in groups:
             order.append(key)
-        groups[key].append((notice, match[1] if match else ""))
+        groups[key].append((notice, where))
     out: list[Notice] = []
     for key in order:
         members = groups[key]
@@ -419,9 +462,9 @@ def _grouped(notices: list[Notice]) -> list[Notice]:
         if len(members) == 1:
             out.append(first)
             continue
-        fields = [where for _, where in members]
-        shown = ", ".join(fields[:6]) + (", ..." if len(fields) > 6 else "")
-        out.append(replace(first, message=f"{len(fields)} entries ({shown}): {key[1]}"))
+        named = [where for _, where in members]
+        shown = ", ".join(named[:6]) + (", ..." if len(named) > 6 else "")
+        out.append(replace(first, message=f"{len(named)} entries ({shown}): {key[1]}"))
     return out
 
 
@@ -460,11 +503,17 @@ def _exposure_triples(subject_iri: str, exposure: Exposure, phase: str) -> list[
     triples: list[Triple] = [
         (subject_iri, terms.HAS_THERAPY, iri),
         (iri, terms.RDF_TYPE, terms.THERAPY_EXPOSURE),
-        (iri, terms.DRUG_PROP, exposure.drug),
         (iri, terms.EXPOSURE_STATUS, exposure.status),
         (iri, terms.THERAPY_PHASE_PROP, phase),
-        (iri, terms.SOURCE_REFERENCE, TypedLiteral(f"{exposure.field} {exposure.reference}", terms.XSD_STRING)),
+        (iri, terms.SOURCE_REFERENCE, TypedLiteral(exposure.reference, terms.XSD_STRING)),
     ]
+    if exposure.drug is not None:
+        triples.append((iri, terms.DRUG_PROP, exposure.drug))
+    else:
+        triples.append((iri, terms.RDF_TYPE, terms.UNIDENTIFIED_THERAPY_EXPOSURE))
+        triples.append((iri, terms.RECORDED_TEXT, TypedLiteral(exposure.recorded_text, terms.XSD_STRING)))
+    if exposure.end_reason is not None:
+        triples.append((iri, terms.END_REASON, exposure.end_reason))
     if exposure.start is not None:
         triples.append((iri, terms.START_DATE, TypedLiteral(exposure.start.isoformat(), terms.XSD_DATE)))
     if exposure.end is not None:

@@ -8,13 +8,22 @@ understands; nothing here needs to change.
 
 A notation that ends with `*` (allowed for ICD-10-CM) stands for every code that starts with the
 characters before it; exact notations win over prefixes, longer prefixes over shorter ones.
+
+A SNOMED CT notation in compositional grammar, `focus:attribute=value` (such as malignant
+neoplastic disease with finding site breast), is a post-coordinated expression: the importer
+builds it from a Condition's code and its bodySite (`lookup_refined`).
+
+The mapping also holds the names of the knowledge base's drugs (`drug_names`: rdfs:label and
+skos:altLabel of every h:Drug and h:DrugProduct), so that a medication whose code is unknown but
+whose text names a known drug is refused rather than dropped (`her2kg.fhir.drug_names`).
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -53,6 +62,12 @@ class CodeMapping:
     exact: Mapping[tuple[str, str], tuple[Concept, ...]]
     prefixes: tuple[tuple[str, str, Concept], ...]  # (system, code prefix, concept), longest first
     system_names: Mapping[str, str]  # system URI -> datatype label, for messages
+    # (lower-case name, drug IRIs): rdfs:label and skos:altLabel of every h:Drug individual and
+    # h:DrugProduct, the products standing for their active ingredients; longest name first
+    drug_names: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # (system, focus code, attribute value code) -> concepts, from "focus:attribute=value" notations
+    refined: Mapping[tuple[str, str, str], tuple[Concept, ...]] = field(default_factory=dict)
+    system_datatypes: Mapping[str, str] = field(default_factory=dict)  # system URI -> datatype local name ("RxNorm")
 
     def knows_system(self, system: str) -> bool:
         return system in self.system_names
@@ -70,6 +85,10 @@ class CodeMapping:
                 return (concept,)
         return ()
 
+    def lookup_refined(self, system: str, focus: str, value: str) -> tuple[Concept, ...]:
+        """The concepts of the post-coordinated expression `focus:<attribute>=value` (empty when none)."""
+        return self.refined.get((system, focus, value), ())
+
     def __len__(self) -> int:
         return sum(len(v) for v in self.exact.values()) + len(self.prefixes)
 
@@ -85,7 +104,7 @@ SELECT ?concept ?code ?system WHERE {{
 """
 
 SYSTEM_QUERY = f"""{_P}
-SELECT ?system ?label WHERE {{
+SELECT ?system ?label ?dt WHERE {{
   ?dt h:codeSystemUri ?system .
   OPTIONAL {{ ?dt rdfs:label ?label }}
 }}
@@ -117,6 +136,15 @@ DOMAIN_QUERY = f"""{_P}
 SELECT ?concept ?domain WHERE {{
   ?concept skos:notation ?code ; rdfs:domain ?domain .
   FILTER(isIRI(?domain))
+}}
+"""
+
+
+DRUG_NAME_QUERY = f"""{_P}
+SELECT ?name ?drug WHERE {{
+  {{ ?drug a/rdfs:subClassOf* h:Drug }} UNION {{ ?product a h:DrugProduct ; h:hasActiveIngredient ?drug }}
+  ?named rdfs:label|skos:altLabel ?name .
+  FILTER(?named = ?drug || (BOUND(?product) && ?named = ?product))
 }}
 """
 
@@ -177,25 +205,45 @@ def _build_mapping(kb_ntriples: str, extra_turtle: str) -> CodeMapping:
 
     exact: dict[tuple[str, str], set[str]] = defaultdict(set)
     prefixes: set[tuple[str, str, str]] = set()
+    refined: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for row in store.select(NOTATION_QUERY):
         code, system = row["code"].strip(), row["system"].strip()
         if not code:
             continue
-        if code.endswith("*"):
+        expression = _REFINEMENT.match(code)
+        if expression is not None:
+            refined[(system, expression["focus"], expression["value"])].add(row["concept"])
+        elif code.endswith("*"):
             prefixes.add((system, code[:-1], row["concept"]))
         else:
             exact[(system, code)].add(row["concept"])
 
     system_names: dict[str, str] = {}
+    system_datatypes: dict[str, str] = {}
     for row in store.select(SYSTEM_QUERY):
         system_names.setdefault(row["system"], row.get("label", row["system"]))
+        system_datatypes.setdefault(row["system"], row["dt"].rsplit("/", 1)[-1])
+
+    names: dict[str, set[str]] = defaultdict(set)
+    for row in store.select(DRUG_NAME_QUERY):
+        name = " ".join(row["name"].lower().split())
+        if name:
+            names[name].add(row["drug"])
 
     ordered_prefixes = sorted(prefixes, key=lambda item: (-len(item[1]), item[0], item[1], item[2]))
     return CodeMapping(
         exact=MappingProxyType({key: tuple(concept(iri) for iri in sorted(iris)) for key, iris in exact.items()}),
         prefixes=tuple((system, prefix, concept(iri)) for system, prefix, iri in ordered_prefixes),
         system_names=MappingProxyType(system_names),
+        system_datatypes=MappingProxyType(system_datatypes),
+        refined=MappingProxyType({key: tuple(concept(iri) for iri in sorted(iris)) for key, iris in refined.items()}),
+        drug_names=tuple(
+            (name, tuple(sorted(drugs))) for name, drugs in sorted(names.items(), key=lambda item: (-len(item[0]), item[0]))
+        ),
     )
+
+
+_REFINEMENT = re.compile(r"^(?P<focus>\d+):(?P<attribute>\d+)=(?P<value>\d+)$")
 
 
 def is_drug(concept: Concept) -> bool:

@@ -17,6 +17,7 @@ from her2kg.fhir import terms
 from her2kg.fhir.codes import Resolution, describe, drugs_of, is_drug_or_product, is_therapy_phase, resolve
 from her2kg.fhir.common import DateRead, date_notice, read_date, status_code, unknown_code_warnings
 from her2kg.fhir.jsonpath import Coding, JsonObject, codings, items, obj, text
+from her2kg.fhir.drug_names import find_drug_names
 from her2kg.fhir.mapping import Concept
 from her2kg.fhir.model import EntryContext, EntryResult, Exposure, Fact, ProposedOrder
 from her2kg.notices import Notice
@@ -46,25 +47,169 @@ def map_medication_use(ctx: EntryContext) -> EntryResult:
         return EntryResult(warnings=warnings, ignored=(ctx.ignore(kind.reason),))
 
     concept, problem = _medication_concept(ctx)
-    if concept is None:
+    resolution = _resolve_medication(ctx, concept) if concept is not None else None
+    drugs = drugs_of(resolution) if resolution is not None else ()
+    # codes that name a known drug next to codes that do not (an NDC beside an RxNorm code) are fine
+    if drugs:
+        if kind.kind == "proposal":
+            return _proposal(ctx, drugs)
+        return _exposure(ctx, drugs, kind.status)
+    if kind.kind == "proposal":
+        return _unidentified_proposal(ctx, resolution, problem)
+    return _unidentified_exposure(ctx, concept, resolution, problem, kind.status)
+
+
+def _unidentified_proposal(ctx: EntryContext, resolution: Resolution | None, problem: str) -> EntryResult:
+    """A draft order her2kg cannot identify: left out with a warning, as it is not history."""
+    if resolution is None:
         warning = ctx.warning("fhir-no-code", f"{problem}; it was ignored — give the drug's RxNorm code")
         return EntryResult(warnings=(warning,), ignored=(ctx.ignore(problem),))
-    resolution = _resolve_medication(ctx, concept)
-    drugs = drugs_of(resolution)
-    if not drugs:
-        unknown = unknown_code_warnings(ctx, "medication", resolution.unmapped)
-        if not resolution.codings:
-            warning = ctx.warning(
-                "fhir-no-code", "the medication has no coded code; it was ignored — give the drug's RxNorm code"
-            )
-            return EntryResult(warnings=(warning,), ignored=(ctx.ignore("no coded medication"),))
-        shown = ", ".join(describe(c, ctx.mapping) for c in resolution.codings)
-        return EntryResult(warnings=unknown, ignored=(ctx.ignore(f"medication not known to her2kg: {shown}"),))
-    # codes that name a known drug next to codes that do not (an NDC beside an RxNorm code) are fine
+    if not resolution.codings:
+        warning = ctx.warning(
+            "fhir-no-code", "the medication has no coded code; it was ignored — give the drug's RxNorm code"
+        )
+        return EntryResult(warnings=(warning,), ignored=(ctx.ignore("no coded medication"),))
+    unknown = unknown_code_warnings(ctx, "medication", resolution.unmapped)
+    shown = ", ".join(describe(c, ctx.mapping) for c in resolution.codings)
+    return EntryResult(warnings=unknown, ignored=(ctx.ignore(f"medication not known to her2kg: {shown}"),))
 
-    if kind.kind == "proposal":
-        return _proposal(ctx, drugs)
-    return _exposure(ctx, drugs, kind.status)
+
+def _unidentified_exposure(
+    ctx: EntryContext, concept: object | None, resolution: Resolution | None, problem: str, status: str
+) -> EntryResult:
+    """A given medication whose drug her2kg cannot identify.
+
+    When its text names a drug of the knowledge base, the history would be silently wrong: an
+    error that says which code to add. Otherwise the entry is kept as an
+    h:UnidentifiedTherapyExposure, and the therapy history is reported as incomplete.
+    """
+    texts = medication_texts(concept)
+    named = find_drug_names(texts, ctx.mapping)
+    codings_ = resolution.codings if resolution is not None else ()
+    shown_codes = ", ".join(describe(c, ctx.mapping) for c in codings_) or "no code"
+    if named:
+        drugs = sorted({d for n in named for d in n.drugs})
+        names = ", ".join(sorted({f"'{n.name}'" for n in named}))
+        keys = ", ".join(f"h:{d.rsplit('/', 1)[-1]}" for d in drugs)
+        notice = ctx.error(
+            "fhir-unmapped-known-drug",
+            f"the medication ({shown_codes}) names {names}, a drug of the knowledge base ({keys}), but its code is not "
+            f"in the FHIR mapping, so the therapy history would be wrong; add the code to "
+            f"ontology/modules/fhir-mapping.ttl: {_notation_hint(ctx, codings_, drugs)}, with its source",
+        )
+        return EntryResult(errors=(notice,), ignored=(ctx.ignore(f"medication not identified, names {keys}"),))
+
+    warnings: list[Notice] = []
+    phase, phase_notice = _phase(ctx)
+    if phase_notice is not None:
+        warnings.append(phase_notice)
+    start, end, single = _exposure_dates(ctx)
+    for read, what in ((start, "start date"), (end, "end date")):
+        notice = date_notice(ctx, read, what=f"therapy {what}", needed=False)
+        if notice is not None:
+            warnings.append(notice)
+    end_day = None if status == terms.ONGOING else (start.day if single else end.day)
+    reason, reason_errors = end_reason(ctx, status)
+    warnings.append(
+        ctx.warning(
+            "therapy-history-incomplete",
+            "the medication could not be identified (no code her2kg knows, and no name of a drug of the knowledge "
+            "base); it was kept as an unidentified therapy, so the therapy history is incomplete",
+        )
+    )
+    bare_codes = ", ".join(describe(Coding(c.system, c.code), ctx.mapping) for c in codings_)
+    recorded = "; ".join(texts)
+    recorded = f"{recorded} ({bare_codes})" if recorded and bare_codes else (recorded or bare_codes or problem)
+    exposure = Exposure(
+        iri=ctx.node_iri("therapy"),
+        drug=None,
+        status=status,
+        start=start.day,
+        end=end_day,
+        phase=phase,
+        field=ctx.field,
+        reference=ctx.where,
+        end_reason=reason,
+        recorded_text=recorded,
+    )
+    return EntryResult(facts=(exposure,), warnings=tuple(warnings), errors=reason_errors)
+
+
+def _notation_hint(ctx: EntryContext, codings_: tuple[Coding, ...], drugs: list[str]) -> str:
+    drug = f"h:{drugs[0].rsplit('/', 1)[-1]}"
+    for coding in codings_:
+        datatype = ctx.mapping.system_datatypes.get(coding.system)
+        if datatype is not None:
+            return (
+                f'{drug} skos:notation "{coding.code}"^^h:{datatype} (an ingredient code), or a h:DrugProduct with '
+                f'h:hasActiveIngredient {drug} and that notation (a product code)'
+            )
+    return f"an RxNorm code of the drug as a skos:notation of {drug} (or of a h:DrugProduct), and code the entry with it"
+
+
+def medication_texts(concept: object | None) -> tuple[str, ...]:
+    """The human-readable names of a medication: CodeableConcept text and coding displays, or
+    those of a Medication's code and ingredients."""
+    if concept is None:
+        return ()
+    found: list[str] = []
+    if isinstance(concept, Mapping) and text(concept, "resourceType") == "Medication":
+        parts: list[object] = [obj(concept, "code")]
+        parts.extend(obj(i, "itemCodeableConcept") for i in items(concept, "ingredient"))
+    else:
+        parts = [concept]
+    for part in parts:
+        words = text(part, "text")
+        if words:
+            found.append(words)
+        found.extend(c.display for c in codings(part) if c.display)
+        for coding in items(part, "coding"):  # a display without a code is still a name
+            display = text(coding, "display")
+            if display and text(coding, "code") is None:
+                found.append(display)
+    return tuple(dict.fromkeys(found))
+
+
+def end_reason(ctx: EntryContext, status: str) -> tuple[str | None, tuple[Notice, ...]]:
+    """Why an ended therapy ended (an h:TherapyEndReason), or None when the record does not say.
+
+    Read from statusReason (MedicationRequest, MedicationStatement) and the mCODE
+    treatment-termination-reason extension, by their codes through the mapping; a request or
+    statement whose status is `completed` (every planned dose given) ended by completion unless a
+    reason says otherwise. Reasons that disagree are an error.
+    """
+    if status != terms.ENDED:
+        return None, ()
+    resource = ctx.resource
+    concepts: list[object] = []
+    if ctx.resource_type in ("MedicationRequest", "MedicationStatement"):
+        reason = resource.get("statusReason")
+        concepts.extend(reason if isinstance(reason, list) else [reason])
+    for extension in items(resource, "extension"):
+        if text(extension, "url") == terms.TERMINATION_REASON_EXTENSION:
+            concepts.append(obj(extension, "valueCodeableConcept"))
+    found: list[str] = []
+    for concept in concepts:
+        for match in resolve(concept, ctx.mapping, _is_end_reason).concepts:
+            if match.iri not in found:
+                found.append(match.iri)
+    if len(found) > 1:
+        shown = ", ".join(sorted(f"h:{iri.rsplit('/', 1)[-1]}" for iri in found))
+        return None, (
+            ctx.error(
+                "fhir-conflicting-codes",
+                f"the reasons given for the end of the therapy disagree ({shown}); keep the one that holds",
+            ),
+        )
+    if found:
+        return found[0], ()
+    if ctx.resource_type in ("MedicationRequest", "MedicationStatement") and status_code(resource) == "completed":
+        return terms.ENDED_BY_COMPLETION, ()
+    return None, ()
+
+
+def _is_end_reason(concept: Concept) -> bool:
+    return concept.is_a(terms.THERAPY_END_REASON)
 
 
 def map_medication_resource(_ctx: EntryContext) -> EntryResult:
@@ -252,6 +397,8 @@ def _exposure(ctx: EntryContext, drugs: tuple[str, ...], status: str) -> EntryRe
         )
     if start.problem == "missing" and end.day is not None:
         warnings.append(ctx.warning("fhir-missing-date", "the therapy has an end date but no start date"))
+    reason, reason_errors = end_reason(ctx, status)
+    errors.extend(n for n in reason_errors if n not in errors)
     facts: list[Fact] = []
     for k, drug in enumerate(drugs, start=1):
         suffix = "" if len(drugs) == 1 else f"-{k}"
@@ -264,7 +411,8 @@ def _exposure(ctx: EntryContext, drugs: tuple[str, ...], status: str) -> EntryRe
                 end=end_day,
                 phase=phase,
                 field=ctx.field,
-                reference=ctx.reference,
+                reference=ctx.where,
+                end_reason=reason,
             )
         )
     return EntryResult(facts=tuple(facts), warnings=tuple(warnings), errors=tuple(errors))

@@ -16,8 +16,8 @@ from her2kg.notices import Notice
 class IgnoredEntry:
     """A bundle entry that did not become a fact, and why."""
 
-    field: str  # "Bundle.entry[3]"
-    resource: str  # "Observation/abc" ('' when the entry has no resource)
+    field: str  # "Bundle.entry[3]", a hint ('' in a bundle her2kg assembled)
+    resource: str  # "Observation/abc", how the sending system knows it ('' when the entry has no resource)
     reason: str
 
     def to_json(self) -> dict[str, str]:
@@ -75,7 +75,7 @@ class MetastasisEvidence:
     """An entry that says the cancer has spread to distant organs, with its date when known."""
 
     field: str
-    reference: str
+    reference: str  # how messages name the entry ('Condition/abc (Bundle.entry[3])')
     day: date | None
     date_problem: str = ""  # why there is no day ('' when there is one)
 
@@ -86,17 +86,29 @@ class SurgeryEvidence:
 
 
 @dataclass(frozen=True)
+class DiagnosisEvidence:
+    """The onset of a breast cancer condition: therapy before it is not neoadjuvant."""
+
+    day: date
+
+
+@dataclass(frozen=True)
 class Exposure:
-    """One drug given in one period; its phase may still have to be inferred from dates."""
+    """One drug given in one period; its phase may still have to be inferred from dates.
+
+    `drug` is None for a medication that could not be identified (an
+    h:UnidentifiedTherapyExposure, described by `recorded_text`)."""
 
     iri: str
-    drug: str
+    drug: str | None
     status: str
     start: date | None
     end: date | None
     phase: str | None  # the phase stated by the record, else None
     field: str
-    reference: str
+    reference: str  # how messages and h:sourceReference name the entry
+    end_reason: str | None = None  # an h:TherapyEndReason; None when the record does not say
+    recorded_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,7 +120,7 @@ class ProposedOrder:
     reference: str
 
 
-Fact = Node | PatientStatement | MetastasisEvidence | SurgeryEvidence | Exposure | ProposedOrder
+Fact = Node | PatientStatement | MetastasisEvidence | SurgeryEvidence | DiagnosisEvidence | Exposure | ProposedOrder
 
 
 @dataclass(frozen=True)
@@ -130,23 +142,25 @@ class EntryContext:
     patient_iri: str
     mapping: CodeMapping
     medications: Mapping[str, JsonObject] = field(default_factory=dict)  # reference -> Medication
-
-    @property
-    def field(self) -> str:
-        return f"Bundle.entry[{self.index}]"
+    assembled: bool = False  # the bundle was put together by her2kg (CDS Hooks prefetch): no entry index
 
     @property
     def reference(self) -> str:
         return f"{self.resource_type}/{self.resource_id}" if self.resource_id else self.resource_type
 
     @property
+    def field(self) -> str:
+        """The field notices name: the entry's position in a real bundle, its own reference otherwise."""
+        return entry_field(self.index, self.reference, assembled=self.assembled)
+
+    @property
     def where(self) -> str:
-        """'Bundle.entry[3] (Observation/abc)', the prefix of every message about this entry."""
-        return f"{self.field} ({self.reference})"
+        """'Observation/abc (Bundle.entry[3])', the prefix of every message about this entry."""
+        return entry_where(self.index, self.reference, assembled=self.assembled)
 
     @property
     def source_reference(self) -> str:
-        return f"{self.field} {self.reference}"
+        return self.where
 
     def node_iri(self, kind: str, suffix: str = "") -> str:
         return f"{self.patient_iri}/{kind}/{self.index}{suffix}"
@@ -158,7 +172,21 @@ class EntryContext:
         return Notice(severity="error", code=code, message=f"{self.where}: {message}", field=self.field)
 
     def ignore(self, reason: str) -> IgnoredEntry:
-        return IgnoredEntry(field=self.field, resource=self.reference, reason=reason)
+        field_ = "" if self.assembled else self.field
+        return IgnoredEntry(field=field_, resource=self.reference, reason=reason)
+
+
+def entry_field(index: int, reference: str, *, assembled: bool) -> str:
+    return (reference or f"entry {index + 1}") if assembled else f"Bundle.entry[{index}]"
+
+
+def entry_where(index: int, reference: str, *, assembled: bool) -> str:
+    """How messages name an entry: by the resource's own type and id, with the index of a real
+    bundle as a hint ('MedicationStatement/abc (Bundle.entry[3])'); an entry of a bundle her2kg
+    assembled has no meaningful index."""
+    if assembled:
+        return reference or f"entry {index + 1}"
+    return f"{reference} (Bundle.entry[{index}])" if reference else f"Bundle.entry[{index}]"
 
 
 Mapper = Callable[[EntryContext], EntryResult]

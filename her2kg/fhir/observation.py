@@ -99,18 +99,33 @@ def map_observation(ctx: EntryContext) -> EntryResult:
         return _patient_statement(ctx, patient_properties[0], warnings)
 
     chosen = _most_specific(resolution.concepts)
-    if chosen is None:
-        shown = ", ".join(sorted(resolution.iris))
-        critical = any(c.iri in terms.SAFETY_CRITICAL_OBSERVATIONS for c in resolution.concepts)
-        notice = (ctx.error if critical else ctx.warning)(
-            "fhir-conflicting-codes", f"its codes name different observations ({shown}); keep one code per meaning"
-        )
-        result = EntryResult(ignored=(ctx.ignore("conflicting codes"),))
-        return _with(result, warnings, notice)
-
-    if is_observation_property(chosen):
+    if chosen is not None and is_observation_property(chosen):
         return _property_observation(ctx, chosen, warnings)
-    return _class_observation(ctx, chosen, warnings)
+    if chosen is not None:
+        return _class_observation(ctx, (chosen,), warnings)
+    classes = tuple(c for c in resolution.concepts if is_observation_class(c))
+    one_analyte = any(all(c.is_subclass_of(group) for c in classes) for group in terms.ONE_ANALYTE_CLASSES)
+    if len(classes) == len(resolution.concepts) and one_analyte:
+        # the codings of one CodeableConcept are alternative codes of one observation (HER2 coded
+        # both as an interpretation and as an IHC test): accepted when the value reads the same
+        return _class_observation(ctx, _least_general(classes), warnings)
+    return _conflicting_codes(ctx, resolution.concepts, warnings)
+
+
+def _conflicting_codes(ctx: EntryContext, concepts: tuple[Concept, ...], warnings: list[Notice]) -> EntryResult:
+    shown = ", ".join(sorted(c.iri for c in concepts))
+    critical = any(c.iri in terms.SAFETY_CRITICAL_OBSERVATIONS for c in concepts)
+    notice = (ctx.error if critical else ctx.warning)(
+        "fhir-conflicting-codes", f"its codes name different observations ({shown}); keep one code per meaning"
+    )
+    return _with(EntryResult(ignored=(ctx.ignore("conflicting codes"),)), warnings, notice)
+
+
+def _least_general(classes: tuple[Concept, ...]) -> tuple[Concept, ...]:
+    """The classes without those that another of them is a subclass of."""
+    return tuple(
+        c for c in classes if not any(o is not c and o.is_subclass_of(c.iri) and o.iri != c.iri for o in classes)
+    )
 
 
 def _not_classified(ctx: EntryContext, resolution: Resolution, warnings: list[Notice]) -> EntryResult:
@@ -147,19 +162,37 @@ def _with(result: EntryResult, warnings: list[Notice], notice: Notice | None = N
     )
 
 
-def _class_observation(ctx: EntryContext, cls: Concept, warnings: list[Notice]) -> EntryResult:
-    resource = ctx.resource
+def _read_value(ctx: EntryContext, cls: Concept) -> ValueRead:
     families = terms.VALUE_FAMILIES.get(cls.iri)
     reader = _READERS.get(cls.iri)
     if reader is None:
         reader = read_coded
         if families is None:  # a class the importer has no value table for: any coded result value
             families = frozenset({terms.RESULT_VALUE})
-    value = reader(resource, ctx.mapping, families or frozenset())
-    critical = cls.iri in terms.SAFETY_CRITICAL_OBSERVATIONS
-    label = _label(cls)
-    if not value.ok:
-        return _unreadable(ctx, label, value, critical, warnings)
+    return reader(ctx.resource, ctx.mapping, families or frozenset())
+
+
+def _class_observation(ctx: EntryContext, classes: tuple[Concept, ...], warnings: list[Notice]) -> EntryResult:
+    """An observation node of `classes` (one, or several that alternative codings name)."""
+    resource = ctx.resource
+    reads = [(cls, _read_value(ctx, cls)) for cls in classes]
+    critical = any(cls.iri in terms.SAFETY_CRITICAL_OBSERVATIONS for cls in classes)
+    read_ok = [(cls, value) for cls, value in reads if value.ok]
+    label = " / ".join(_label(cls) for cls, _ in (read_ok or reads))
+    if not read_ok:
+        return _unreadable(ctx, label, reads[0][1], critical, warnings)
+    readings = {frozenset(value.statements) for _, value in read_ok}
+    if len(readings) > 1:
+        shown = "; ".join(
+            f"{_label(cls)}: {', '.join(sorted(_shown(o) for _, o in value.statements))}" for cls, value in read_ok
+        )
+        notice = (ctx.error if critical else ctx.warning)(
+            "fhir-conflicting-codes",
+            f"its codes name different observations that read its value differently ({shown}); keep one code per meaning",
+        )
+        return _with(EntryResult(ignored=(ctx.ignore("conflicting codes"),)), warnings, notice)
+    value = read_ok[0][1]
+    types = tuple(sorted(cls.iri for cls, _ in read_ok))
 
     statements: list[tuple[str, Object]] = [
         (terms.SOURCE_REFERENCE, TypedLiteral(ctx.source_reference, terms.XSD_STRING))
@@ -171,22 +204,20 @@ def _class_observation(ctx: EntryContext, cls: Concept, warnings: list[Notice]) 
         statements.append((terms.EFFECTIVE_DATE, date_literal(effective.day)))
 
     facts: list[Fact] = [
-        Node(
-            iri=ctx.node_iri("observation"), link=terms.HAS_OBSERVATION, types=(cls.iri,), statements=tuple(statements)
-        )
+        Node(iri=ctx.node_iri("observation"), link=terms.HAS_OBSERVATION, types=types, statements=tuple(statements))
     ]
     errors: list[Notice] = []
-    metastatic = (cls.iri == terms.M_CATEGORY_OBS and terms.M1 in results) or (
-        cls.iri == terms.STAGE_GROUP_OBS and terms.STAGE_4 in results
+    metastatic = (terms.M_CATEGORY_OBS in types and terms.M1 in results) or (
+        terms.STAGE_GROUP_OBS in types and terms.STAGE_4 in results
     )
     if metastatic:
         facts.append(
             MetastasisEvidence(
-                field=ctx.field, reference=ctx.reference, day=effective.day, date_problem=_date_problem(effective)
+                field=ctx.field, reference=ctx.where, day=effective.day, date_problem=_date_problem(effective)
             )
         )
     elif effective.day is None:
-        needed_for = _date_needed_for(cls.iri, results)
+        needed_for = next((why for why in (_date_needed_for(t, results) for t in types) if why), "")
         if needed_for:
             errors.append(_needed_date_error(ctx, effective, label, needed_for))
         else:
@@ -194,6 +225,10 @@ def _class_observation(ctx: EntryContext, cls: Concept, warnings: list[Notice]) 
             if notice is not None:
                 warnings.append(notice)
     return EntryResult(facts=tuple(facts), warnings=tuple(warnings), errors=tuple(errors))
+
+
+def _shown(value: Object) -> str:
+    return value.lexical if isinstance(value, TypedLiteral) else f"h:{value.rsplit('/', 1)[-1]}"
 
 
 def _date_needed_for(cls: str, results: set[Object]) -> str:
@@ -226,6 +261,9 @@ def _date_problem(read: DateRead) -> str:
 
 
 def _unreadable(ctx: EntryContext, label: str, value: ValueRead, critical: bool, warnings: list[Notice]) -> EntryResult:
+    if value.bad_unit:  # a number in a unit the rules cannot use must never be read as another unit
+        notice = ctx.error("fhir-unit", f"{label}: {value.problem}")
+        return EntryResult(warnings=tuple(warnings), errors=(notice,), ignored=(ctx.ignore(f"{label}: {value.problem}"),))
     if value.unmapped and not critical:
         warnings.extend(unknown_code_warnings(ctx, f"{label} answer", value.unmapped))
         return EntryResult(warnings=tuple(warnings), ignored=(ctx.ignore(f"{label}: answer code not known to her2kg"),))

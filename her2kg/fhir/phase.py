@@ -3,8 +3,9 @@
 Inferred from dates, in this order: a therapy that starts on or after the metastatic diagnosis
 (the earliest dated distant metastasis, M1 category or stage IV) is metastatic; else one that
 starts before the first breast cancer surgery is neoadjuvant; else one that starts after that
-surgery is adjuvant; anything else is unknown. When the record shows metastatic disease but no
-date for it, nothing is inferred.
+surgery is adjuvant; anything else is unknown. A therapy that starts before the breast cancer was
+diagnosed (the earliest onset of a breast cancer condition) is not neoadjuvant treatment of it:
+unknown. When the record shows metastatic disease but no date for it, nothing is inferred.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Timeline:
     metastatic_since: date | None
     metastatic_undated: bool  # metastatic evidence exists, but none of it has a date
     first_surgery: date | None
+    diagnosed_since: date | None = None  # the earliest onset of a breast cancer condition
 
 
 def infer_phase(start: date | None, end: date | None, timeline: Timeline) -> str | None:
@@ -32,5 +34,9 @@ def infer_phase(start: date | None, end: date | None, timeline: Timeline) -> str
     if timeline.metastatic_since is not None and reference >= timeline.metastatic_since:
         return terms.METASTATIC_PHASE
     if timeline.first_surgery is not None:
-        return terms.NEOADJUVANT_PHASE if reference < timeline.first_surgery else terms.ADJUVANT_PHASE
+        if reference >= timeline.first_surgery:
+            return terms.ADJUVANT_PHASE
+        if timeline.diagnosed_since is not None and reference < timeline.diagnosed_since:
+            return None  # before the diagnosis: not treatment of this cancer as far as the dates tell
+        return terms.NEOADJUVANT_PHASE
     return None

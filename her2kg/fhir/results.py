@@ -15,10 +15,10 @@ from her2kg.fhir.codes import Resolution, is_result_value, resolve
 from her2kg.fhir.jsonpath import Coding, JsonObject, items, number, obj, text
 from her2kg.fhir.mapping import CodeMapping
 from her2kg.fhir.model import Object, TypedLiteral
+from her2kg.fhir.units import LENGTH_MM, NUMBER, PERCENT, Dimension, convert
 from her2kg.fhir.values import (
     FHIR_COMPARATORS,
     decimal_lexical,
-    millimetres,
     parse_ihc_score,
     parse_percent_text,
     parse_qualitative,
@@ -49,6 +49,7 @@ class ValueRead:
     missing: bool = False  # True when the record has no value at all (as opposed to an unreadable one)
     unmapped: tuple[Coding, ...] = ()  # answer codes that are not mapped
     conflict: bool = False
+    bad_unit: bool = False  # a quantity in a unit the rules cannot use (always an error)
 
     @property
     def ok(self) -> bool:
@@ -159,10 +160,13 @@ def read_ish(resource: JsonObject, mapping: CodeMapping, families: frozenset[str
     """HER2 ISH: a ratio (Quantity, Ratio or text such as "greater than 2.2") or a coded answer."""
     quantity = obj(resource, "valueQuantity")
     if quantity is not None:
-        value = to_decimal(quantity.get("value"))
-        if value is None or value < 0:
+        converted = convert(quantity, NUMBER)
+        if converted.value is None:
+            return _unit_problem(converted.problem)
+        value = converted.value
+        if value < 0:
             return ValueRead(problem="its valueQuantity has no usable number")
-        comparator = text(quantity, "comparator") or ""
+        comparator = converted.comparator
         return _ratio_statements(value, comparator if comparator in FHIR_COMPARATORS else "")
     ratio = obj(resource, "valueRatio")
     if ratio is not None:
@@ -234,22 +238,14 @@ def read_percent(resource: JsonObject) -> ValueRead:
     """LVEF: a valueQuantity in % (UCUM '%'), or a string such as '55%'. Nothing else is converted."""
     quantity = obj(resource, "valueQuantity")
     if quantity is not None:
-        value = to_decimal(quantity.get("value"))
-        if value is None:
-            return ValueRead(problem="its valueQuantity has no number")
-        unit_code = text(quantity, "code")
-        unit = text(quantity, "unit")
-        is_percent = unit_code == "%" or (unit_code is None and unit == "%")
-        if not is_percent:
-            shown = unit_code or unit or "no unit"
-            return ValueRead(
-                problem=f"its value {decimal_lexical(value)} is in {shown!r}, not in %; it was not converted — record the LVEF in % (UCUM '%')"
-            )
-        if text(quantity, "comparator"):
+        converted = convert(quantity, PERCENT)
+        if converted.value is None:
+            return _unit_problem(converted.problem)
+        if converted.comparator:
             return ValueRead(
                 problem="its value has a comparator (such as '<'), so it is not a measured LVEF; record the measured value"
             )
-        return _percent(value)
+        return _percent(converted.value)
     string = text(resource, "valueString")
     if string is not None:
         value = parse_percent_text(string)
@@ -261,6 +257,12 @@ def read_percent(resource: JsonObject) -> ValueRead:
     if has_value(resource):
         return ValueRead(problem="its value is not a Quantity in %")
     return _absent(resource)
+
+
+def _unit_problem(problem: str) -> ValueRead:
+    if problem.startswith("its Quantity has no usable number"):
+        return ValueRead(problem=problem)
+    return ValueRead(problem=f"{problem}; it was not converted", bad_unit=True)
 
 
 def _percent(value: Decimal) -> ValueRead:
@@ -282,23 +284,40 @@ def read_size(resource: JsonObject, mapping: CodeMapping) -> ValueRead:
         if has_value(resource):
             return ValueRead(problem="its value is not a Quantity in mm or cm")
         return _absent(resource)
-    value = to_decimal(quantity.get("value"))
-    if value is None or value < 0:
+    return _size(quantity)
+
+
+def _size(quantity: JsonObject) -> ValueRead:
+    converted = convert(quantity, LENGTH_MM)
+    if converted.value is None:
+        return _unit_problem(converted.problem)
+    if converted.value < 0:
         return ValueRead(problem="its size has no usable number")
-    unit = text(quantity, "code") or text(quantity, "unit") or ""
-    size = millimetres(value, unit)
-    if size is None:
-        return ValueRead(problem=f"its size unit {unit or '(none)'!r} is not mm or cm")
-    return ValueRead(statements=((terms.SIZE_MM, decimal_literal(size)),))
+    return ValueRead(statements=((terms.SIZE_MM, decimal_literal(converted.value)),))
+
+
+# the unit each number-valued property is kept in (default: a plain number)
+_PROPERTY_DIMENSIONS: dict[str, Dimension] = {terms.SIZE_MM: LENGTH_MM}
 
 
 def read_number(resource: JsonObject, predicate: str) -> ValueRead:
-    """A plain number (valueQuantity or valueInteger) for a datatype property such as h:her2CopyNumber."""
+    """A number for a datatype property such as h:her2CopyNumber (valueQuantity or valueInteger),
+    converted to the property's unit (h:sizeMillimetres from mm or cm)."""
     quantity = obj(resource, "valueQuantity")
-    raw = quantity.get("value") if quantity is not None else resource.get("valueInteger")
-    value = to_decimal(raw)
+    dimension = _PROPERTY_DIMENSIONS.get(predicate, NUMBER)
+    if quantity is not None:
+        if dimension is LENGTH_MM:
+            return _size(quantity)
+        converted = convert(quantity, dimension)
+        if converted.value is None:
+            return _unit_problem(converted.problem)
+        value: Decimal | None = converted.value
+    elif dimension is NUMBER:
+        value = to_decimal(resource.get("valueInteger"))
+    else:
+        value = None
     if value is None or value < 0:
         if has_value(resource):
-            return ValueRead(problem="its value is not a usable number")
+            return ValueRead(problem=f"its value is not a usable {'Quantity in mm or cm' if dimension is LENGTH_MM else 'number'}")
         return _absent(resource)
     return ValueRead(statements=((predicate, decimal_literal(value)),))

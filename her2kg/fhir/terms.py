@@ -25,16 +25,20 @@ CONDITION: Final = BASE + "Condition"
 DISTANT_METASTASIS: Final = BASE + "DistantMetastasis"
 OBSERVATION: Final = BASE + "Observation"
 PROCEDURE: Final = BASE + "Procedure"
+BREAST_CANCER: Final = BASE + "BreastCancer"
 BREAST_CANCER_SURGERY: Final = BASE + "BreastCancerSurgery"
 DRUG: Final = BASE + "Drug"
 DRUG_PRODUCT: Final = BASE + "DrugProduct"
 THERAPY_EXPOSURE: Final = BASE + "TherapyExposure"
+UNIDENTIFIED_THERAPY_EXPOSURE: Final = BASE + "UnidentifiedTherapyExposure"
+THERAPY_END_REASON: Final = BASE + "TherapyEndReason"
 THERAPY_PHASE: Final = BASE + "TherapyPhase"
 PROPOSED_PLAN: Final = BASE + "ProposedPlan"
 PROPOSED_ORDER: Final = BASE + "ProposedOrder"
 RESULT_VALUE: Final = BASE + "ResultValue"
 
 # observation classes whose values the importer reads in a class-specific way
+HER2_TEST: Final = BASE + "HER2Test"
 HER2_IHC_TEST: Final = BASE + "HER2IHCTest"
 HER2_ISH_TEST: Final = BASE + "HER2ISHTest"
 HER2_INTERPRETATION: Final = BASE + "HER2StatusInterpretation"
@@ -80,6 +84,17 @@ METASTATIC_PHASE: Final = BASE + "metastatic-phase"
 UNKNOWN_PHASE: Final = BASE + "unknown-phase"
 ONGOING: Final = BASE + "ongoing-status"
 ENDED: Final = BASE + "ended-status"
+ENDED_BY_COMPLETION: Final = BASE + "ended-by-completion"
+ENDED_BY_PROGRESSION: Final = BASE + "ended-by-progression"
+ENDED_BY_TOXICITY: Final = BASE + "ended-by-toxicity"
+
+# Condition.clinicalStatus (FHIR condition-clinical codes) -> her2kg clinical status
+CONDITION_STATUS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        code: BASE + f"condition-{code}"
+        for code in ("active", "recurrence", "relapse", "inactive", "remission", "resolved")
+    }
+)
 
 # properties
 PATIENT_ID: Final = BASE + "patientId"
@@ -106,9 +121,14 @@ END_DATE: Final = BASE + "endDate"
 THERAPY_PHASE_PROP: Final = BASE + "therapyPhase"
 EXPOSURE_STATUS: Final = BASE + "exposureStatus"
 SOURCE_REFERENCE: Final = BASE + "sourceReference"
+CLINICAL_STATUS: Final = BASE + "clinicalStatus"
+ABATEMENT_DATE: Final = BASE + "abatementDate"
+END_REASON: Final = BASE + "endReason"
+RECORDED_TEXT: Final = BASE + "recordedText"
 
 # FHIR names the importer reads (structure, not terminology)
 THERAPY_PHASE_EXTENSION: Final = "https://w3id.org/her2kg/fhir/StructureDefinition/therapy-phase"
+TERMINATION_REASON_EXTENSION: Final = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-treatment-termination-reason"
 HER2KG_CODE_SYSTEM: Final = "https://w3id.org/her2kg/fhir/CodeSystem/her2kg"
 UCUM: Final = "http://unitsofmeasure.org"
 
@@ -117,6 +137,11 @@ UCUM: Final = "http://unitsofmeasure.org"
 SAFETY_CRITICAL_OBSERVATIONS: Final = frozenset(
     {HER2_IHC_TEST, HER2_ISH_TEST, HER2_INTERPRETATION, ER_TEST, PR_TEST, HR_TEST, LVEF}
 )
+
+# Observation classes whose subclasses are ways of testing one thing: codings of one
+# CodeableConcept that name several of them (HER2 as an interpretation and as an IHC test) are
+# alternative codes of one observation, not a conflict.
+ONE_ANALYTE_CLASSES: Final = frozenset({HER2_TEST})
 
 # Which result value families each observation class accepts as a coded answer.
 VALUE_FAMILIES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(

@@ -141,13 +141,3 @@ def decimal_lexical(value: Decimal) -> str:
     if text.startswith("-0.") and value == 0:
         text = text[1:]
     return text
-
-
-def millimetres(value: Decimal, unit: str) -> Decimal | None:
-    """A length in millimetres from a value in mm or cm (UCUM codes or plain words); else None."""
-    key = unit.strip().lower()
-    if key in {"mm", "millimeter", "millimeters", "millimetre", "millimetres"}:
-        return value
-    if key in {"cm", "centimeter", "centimeters", "centimetre", "centimetres"}:
-        return value * 10
-    return None
