@@ -148,12 +148,16 @@ class PatientBuilder:
         self._links.append(f"h:drugUnavailable h:{drug}")
         return self
 
-    def plan(self, orders: list[tuple[str, str | None, str | None]]) -> PatientBuilder:
+    def plan(self, orders: list[tuple[str, str | None, str | None]] | list[tuple[str, str | None, str | None, str]]) -> PatientBuilder:
+        """A proposed plan: (drug, start, end) orders, or (drug, start, end, route) with a route key (`subcutaneous`)."""
         self.facts.append(("plan", tuple(orders)))
         plan_node = f"<{self.iri}/plan/1>"
         order_nodes = []
-        for i, (drug, start, end) in enumerate(orders, 1):
+        for i, order in enumerate(orders, 1):
+            drug, start, end = order[0], order[1], order[2]
             lines = [f"h:drug h:{drug}"]
+            if len(order) > 3:
+                lines.append(f"h:orderRoute h:route-{order[3]}")
             if start:
                 lines.append(f"h:startDate {_date(start)}")
             if end:

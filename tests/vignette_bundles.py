@@ -89,9 +89,11 @@ class Record:
                           "extension": [{"url": PHASE_URL, "valueCode": phase}]})
 
     def plan(self, *drugs: str, start: str = "2026-12-01", end: str = "2027-03-01") -> Record:
+        """Draft orders; a drug key may be an RxNorm product code given as `rxnorm:<code>`."""
         for drug in drugs:
+            code = drug.removeprefix("rxnorm:") if drug.startswith("rxnorm:") else RX[drug]
             self._add({"resourceType": "MedicationRequest", "status": "draft", "intent": "proposal",
-                       "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": RX[drug]}]},
+                       "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": code}]},
                        "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {"start": start, "end": end}}}}]})
         return self
 
@@ -263,6 +265,34 @@ def _h13() -> Record:
     r.distant("2024-01-10").condition("94222008", "2024-01-10")
     thp_first_line(r, hp_end="2024-09-01").progression("2024-09-01")
     return r.medication("trastuzumab-deruxtecan", "metastatic", "2024-09-15", "2026-09-01").progression("2026-09-01")
+
+
+PHESGO, HYLECTA = "rxnorm:2382605", "rxnorm:2119715"  # RxNorm brand names, subcutaneous (ontology/modules/fhir-mapping.ttl)
+
+
+@vignette("h14-first-line-subcutaneous-phesgo", "First line planned with subcutaneous pertuzumab/trastuzumab (Phesgo) and docetaxel: THP by another route", {
+    "exit": 0, "her2": "positive", "line": 1, "proposed_verdict": ["permitted"],
+})
+def _h14() -> Record:
+    return metastatic("h14", since="2026-09-15").plan(PHESGO, "docetaxel")
+
+
+@vignette("h15-subcutaneous-trastuzumab-outside-label", "Third line planned with subcutaneous trastuzumab and capecitabine: no regimen of the knowledge base gives trastuzumab that way", {
+    "exit": 0, "her2": "positive", "line": 3, "proposed_verdict": ["not-covered"],
+})
+def _h15() -> Record:
+    r = thp_first_line(metastatic("h15"), hp_end="2025-01-01").progression("2025-01-01")
+    r.medication("trastuzumab-deruxtecan", "metastatic", "2025-01-15", "2026-09-01").progression("2026-09-01")
+    return r.plan(HYLECTA, "capecitabine")
+
+
+@vignette("h16-intravenous-trastuzumab-capecitabine", "Third line planned with intravenous trastuzumab and capecitabine: an option (S06; near miss of h15)", {
+    "exit": 0, "her2": "positive", "line": 3, "proposed_verdict": ["permitted"],
+})
+def _h16() -> Record:
+    r = thp_first_line(metastatic("h16"), hp_end="2025-01-01").progression("2025-01-01")
+    r.medication("trastuzumab-deruxtecan", "metastatic", "2025-01-15", "2026-09-01").progression("2026-09-01")
+    return r.plan("trastuzumab", "capecitabine")
 
 
 def write(folder: Path = FOLDER) -> list[Path]:

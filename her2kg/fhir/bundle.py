@@ -538,4 +538,8 @@ def _plan_triples(subject_iri: str, orders: list[ProposedOrder]) -> list[Triple]
             triples.append((iri, terms.START_DATE, TypedLiteral(order.start.isoformat(), terms.XSD_DATE)))
         if order.end is not None:
             triples.append((iri, terms.END_DATE, TypedLiteral(order.end.isoformat(), terms.XSD_DATE)))
+        if order.route:
+            triples.append((iri, terms.ORDER_ROUTE, order.route))
+        if order.product:
+            triples.append((iri, terms.ORDER_PRODUCT, order.product))
     return triples

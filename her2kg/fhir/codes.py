@@ -94,6 +94,16 @@ def drugs_of(resolution: Resolution) -> tuple[str, ...]:
     return tuple(sorted(drugs))
 
 
+def products_of(resolution: Resolution) -> tuple[str, ...]:
+    """The drug products (not ingredients) a medication's codings name."""
+    return tuple(sorted({c.iri for c in resolution.concepts if c.is_a(terms.DRUG_PRODUCT)}))
+
+
+def routes_of(resolution: Resolution) -> tuple[str, ...]:
+    """The routes of administration of the drug products a medication's codings name."""
+    return tuple(sorted({c.route for c in resolution.concepts if c.is_a(terms.DRUG_PRODUCT) and c.route}))
+
+
 def describe(coding: Coding, mapping: CodeMapping) -> str:
     """ "SNOMED CT 12345 'Display'" for messages."""
     label = mapping.system_label(coding.system).removesuffix(" code").removesuffix(" identifier")

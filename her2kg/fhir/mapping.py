@@ -39,7 +39,7 @@ class Concept:
     `superclasses`: the concept and every class it is a subclass of (for classes).
     `types`: every class the concept is an instance of, with their superclasses (for individuals
     and properties). `ingredients`: the active ingredients of a drug product. `domain`: the
-    rdfs:domain of a property.
+    rdfs:domain of a property. `route`: a drug product's route (h:productRoute).
     """
 
     iri: str
@@ -47,6 +47,7 @@ class Concept:
     types: frozenset[str] = frozenset()
     ingredients: tuple[str, ...] = ()
     domain: str = ""
+    route: str = ""  # the route of administration of a drug product, where the knowledge base records it
 
     def is_subclass_of(self, cls: str) -> bool:
         return cls in self.superclasses
@@ -132,6 +133,12 @@ SELECT ?concept ?ingredient WHERE {{
 }}
 """
 
+ROUTE_QUERY = f"""{_P}
+SELECT ?concept ?route WHERE {{
+  ?concept skos:notation ?code ; h:productRoute ?route .
+}}
+"""
+
 DOMAIN_QUERY = f"""{_P}
 SELECT ?concept ?domain WHERE {{
   ?concept skos:notation ?code ; rdfs:domain ?domain .
@@ -186,6 +193,7 @@ def _build_mapping(kb_ntriples: str, extra_turtle: str) -> CodeMapping:
     ingredients: dict[str, set[str]] = defaultdict(set)
     for row in store.select(INGREDIENT_QUERY):
         ingredients[row["concept"]].add(row["ingredient"])
+    routes: dict[str, str] = {row["concept"]: row["route"] for row in store.select(ROUTE_QUERY)}
     domains: dict[str, str] = {}
     for row in store.select(DOMAIN_QUERY):
         domains[row["concept"]] = min(row["domain"], domains.get(row["concept"], row["domain"]))
@@ -200,6 +208,7 @@ def _build_mapping(kb_ntriples: str, extra_turtle: str) -> CodeMapping:
                 types=frozenset(types.get(iri, ())),
                 ingredients=tuple(sorted(ingredients.get(iri, ()))),
                 domain=domains.get(iri, ""),
+                route=routes.get(iri, ""),
             )
         return concepts[iri]
 

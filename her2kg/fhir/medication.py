@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from her2kg.fhir import terms
-from her2kg.fhir.codes import Resolution, describe, drugs_of, is_drug_or_product, is_therapy_phase, resolve
+from her2kg.fhir.codes import Resolution, describe, drugs_of, is_drug_or_product, is_therapy_phase, products_of, resolve, routes_of
 from her2kg.fhir.common import DateRead, date_notice, read_date, status_code, unknown_code_warnings
 from her2kg.fhir.jsonpath import Coding, JsonObject, codings, items, obj, text
 from her2kg.fhir.drug_names import find_drug_names
@@ -52,7 +52,7 @@ def map_medication_use(ctx: EntryContext) -> EntryResult:
     # codes that name a known drug next to codes that do not (an NDC beside an RxNorm code) are fine
     if drugs:
         if kind.kind == "proposal":
-            return _proposal(ctx, drugs)
+            return _proposal(ctx, drugs, resolution)
         return _exposure(ctx, drugs, kind.status)
     if kind.kind == "proposal":
         return _unidentified_proposal(ctx, resolution, problem)
@@ -418,7 +418,7 @@ def _exposure(ctx: EntryContext, drugs: tuple[str, ...], status: str) -> EntryRe
     return EntryResult(facts=tuple(facts), warnings=tuple(warnings), errors=tuple(errors))
 
 
-def _proposal(ctx: EntryContext, drugs: tuple[str, ...]) -> EntryResult:
+def _proposal(ctx: EntryContext, drugs: tuple[str, ...], resolution: Resolution | None) -> EntryResult:
     start, end = _bounds(ctx.resource)
     errors = [
         n
@@ -428,6 +428,17 @@ def _proposal(ctx: EntryContext, drugs: tuple[str, ...]) -> EntryResult:
         )
         if n
     ]
+    products = products_of(resolution) if resolution is not None else ()
+    routes = set(routes_of(resolution) if resolution is not None else ()) | set(_dosage_routes(ctx))
+    if len(routes) > 1:
+        errors.append(
+            ctx.error(
+                "fhir-conflicting-route",
+                "the order names more than one route of administration (through its product and its dosage "
+                "instruction); state one route so the plan can be matched to a regimen",
+            )
+        )
+    route = next(iter(routes)) if len(routes) == 1 else ""
     facts = tuple(
         ProposedOrder(
             iri_suffix=f"order/{ctx.index}" + ("" if len(drugs) == 1 else f"-{k}"),
@@ -435,7 +446,24 @@ def _proposal(ctx: EntryContext, drugs: tuple[str, ...]) -> EntryResult:
             start=start.day,
             end=end.day,
             reference=ctx.source_reference,
+            route=route,
+            product=products[0] if len(products) == 1 else "",
         )
         for k, drug in enumerate(drugs, start=1)
     )
     return EntryResult(facts=facts, errors=tuple(errors))
+
+
+def _dosage_routes(ctx: EntryContext) -> tuple[str, ...]:
+    """The routes the order's dosage instructions name, where their codes are mapped."""
+    found: set[str] = set()
+    for dosage in _dosages(ctx.resource):
+        route = dosage.get("route") if isinstance(dosage, dict) else None
+        if route is not None:
+            found.update(c.iri for c in resolve(route, ctx.mapping, lambda c: c.is_a(terms.ROUTE)).concepts)
+    return tuple(sorted(found))
+
+
+def _dosages(resource: dict[str, object]) -> list[object]:
+    dosages = resource.get("dosageInstruction") or resource.get("dosage") or []
+    return dosages if isinstance(dosages, list) else []

@@ -118,6 +118,8 @@ class ProposedOrder:
     start: date | None
     end: date | None
     reference: str
+    route: str = ""  # route IRI, from the ordered product or the dosage instruction ("" when not stated)
+    product: str = ""  # drug product IRI when a product was ordered
 
 
 Fact = Node | PatientStatement | MetastasisEvidence | SurgeryEvidence | DiagnosisEvidence | Exposure | ProposedOrder
