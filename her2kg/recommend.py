@@ -108,7 +108,7 @@ def _reason(
     if store is None:
         from her2kg.stores.embedded import EmbeddedStore
 
-        store = EmbeddedStore()
+        store = EmbeddedStore(input_checked=True)  # only her2kg's own N-Triples are loaded below
     store.load_ntriples(prepared_knowledge_ntriples())
     kb_info = knowledge_info_from_rows(store.select(KNOWLEDGE_INFO_QUERY))
     identity = knowledge_base_identity()

@@ -3,9 +3,9 @@
 Two files with the same triples and the same prefix declarations are written byte for byte
 alike, so that a diff shows only what changed in meaning:
 
-- `@prefix` lines sorted by prefix name. Only the prefixes the output uses are declared, drawn
-  from `her2kg.vocabulary.PREFIXES` and then from the prefixes the file itself declares; every
-  other IRI is written in full.
+- `@prefix` lines sorted by prefix name. Only the project's prefixes the output uses are declared
+  (`her2kg.vocabulary.PREFIXES` and `shape:`); every other IRI is written in full, whatever
+  prefixes the source declared, so that one graph has one byte form.
 - Subjects: the `owl:Ontology` first (its IRI always written in full), then the named subjects
   sorted by how they are written (CURIE or `<IRI>`), then unreferenced blank-node subjects
   (`[] ...`) sorted by their text.
@@ -17,7 +17,8 @@ alike, so that a diff shows only what changed in meaning:
   `owl:AllDisjointClasses` axiom) opens its own `[] a ... .` statement. Blank nodes shared by
   several triples (rare; the knowledge files have none) get `_:bN` labels.
 - Literals in their shortest correct form: integers, decimals, doubles and booleans bare when the
-  bare token reads back as the same literal; plain strings without a datatype; language tags kept;
+  bare token reads back as the same literal; plain strings without a datatype (an `xsd:string`
+  datatype is dropped: in RDF 1.1 it is the same literal); language tags kept;
   strings that contain a line break in triple quotes. (rdflib, which reads the file, already
   normalises non-canonical numbers: `007` becomes `7`.)
 
@@ -135,17 +136,17 @@ def format_graph(graph: Graph, *, declared: Mapping[str, str] | None = None) -> 
     return _Writer(graph, _prefix_table(declared or {})).write()
 
 
+PROJECT_PREFIXES: dict[str, str] = {**PREFIXES, "shape": PREFIXES["h"] + "shapes/"}
+
+
 def _prefix_table(declared: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(prefix, namespace) pairs in order of preference: her2kg's, then the file's own."""
-    table = list(PREFIXES.items())
-    taken_names = set(PREFIXES)
-    taken_namespaces = set(PREFIXES.values())
-    for prefix, namespace in sorted(declared.items()):
-        if prefix in taken_names or namespace in taken_namespaces or not _PREFIX_NAME.fullmatch(prefix):
-            continue
-        table.append((prefix, namespace))
-        taken_names.add(prefix)
-        taken_namespaces.add(namespace)
+    """The project's (prefix, namespace) pairs; a file's other prefixes are not kept.
+
+    `declared` is accepted for callers that pass a file's own prefixes; only the project's
+    prefixes are written, so that one graph has one byte form whatever prefixes its source used.
+    """
+    del declared
+    table = list(PROJECT_PREFIXES.items())
     # Longest namespace first, so that a nested namespace wins over its parent.
     return sorted(table, key=lambda pair: (-len(pair[1]), pair[0]))
 
@@ -269,7 +270,7 @@ class _Writer:
         datatype = str(literal.datatype) if literal.datatype is not None else None
         if literal.language:
             return _quote(lexical) + "@" + literal.language
-        if datatype is None:
+        if datatype is None or datatype == XSD_NS + "string":  # RDF 1.1: "x"^^xsd:string is "x"
             return _quote(lexical)
         token = _BARE_TOKENS.get(datatype)
         if token is not None and token.fullmatch(lexical) and Literal(lexical, datatype=literal.datatype) == literal:

@@ -1,9 +1,9 @@
 """Competency questions: every queries/cq/*.rq is run on the knowledge base and its rows are
 compared with the expected answer in the .tsv file of the same name.
 
-A .tsv holds the variable names on its first line and then one row per answer, tab-separated;
-IRIs under https://w3id.org/her2kg/ are written as h: CURIEs, literals by their lexical form and
-unbound variables as empty cells.
+The .tsv form is `her2kg.workbench.competency`'s (the one `her2kg check --update` writes): the
+variable names on the first line, then one row per answer, tab-separated and sorted; IRIs under
+https://w3id.org/her2kg/ as h: CURIEs, literals by their lexical form, unbound variables empty.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import re
 from functools import cache
 from pathlib import Path
 
-import pyoxigraph as ox
 import pytest
 
 from her2kg.knowledge import knowledge_ntriples
 from her2kg.resources import queries_dir
 from her2kg.stores.embedded import EmbeddedStore
-from her2kg.vocabulary import BASE
+from her2kg.workbench.competency import read_expected as read_answer
+from her2kg.workbench.competency import run_question
 
 CQ_DIR = queries_dir() / "cq"
 CQ_FILES = sorted(CQ_DIR.glob("*.rq"))
@@ -33,26 +33,14 @@ def knowledge_store() -> EmbeddedStore:
     return store
 
 
-def cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, ox.NamedNode):
-        return "h:" + term.value[len(BASE) :] if term.value.startswith(BASE) else term.value
-    return term.value
-
-
 def run_cq(path: Path) -> tuple[list[str], set[tuple[str, ...]]]:
-    solutions = knowledge_store().native.query(path.read_text(encoding="utf-8"))
-    names = [v.value for v in solutions.variables]
-    rows = {tuple(cell(solution[name]) for name in names) for solution in solutions}
-    return names, rows
+    answer = run_question(knowledge_store().native, path)
+    return list(answer.variables), set(answer.rows)
 
 
 def read_expected(path: Path) -> tuple[list[str], set[tuple[str, ...]]]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    names = lines[0].split("\t")
-    rows = {tuple(line.split("\t")) for line in lines[1:] if line.strip()}
-    return names, rows
+    answer = read_answer(path)
+    return list(answer.variables), set(answer.rows)
 
 
 def read_header(path: Path) -> dict[str, str]:
@@ -89,3 +77,9 @@ def test_competency_question_answer(path: Path) -> None:
     missing = sorted(expected_rows - rows)
     unexpected = sorted(rows - expected_rows)
     assert not missing and not unexpected, f"{path.stem}: missing {missing}, unexpected {unexpected}"
+
+
+@pytest.mark.parametrize("path", CQ_FILES, ids=lambda p: p.stem)
+def test_expected_answer_is_in_the_committed_form(path: Path) -> None:
+    expected = path.with_suffix(".tsv")
+    assert expected.read_text(encoding="utf-8") == read_answer(expected).tsv(), f"run `her2kg check --update` ({expected.name})"

@@ -32,7 +32,14 @@ HEADER = """@prefix h: <https://w3id.org/her2kg/> .
 
 
 def graph_of(text: str) -> Graph:
-    return parse_turtle(text).graph
+    """The graph of a text, with "x"^^xsd:string read as "x" (the same literal in RDF 1.1)."""
+    graph = parse_turtle(text).graph
+    string = URIRef(PREFIXES["xsd"] + "string")
+    for s, p, o in list(graph):
+        if isinstance(o, Literal) and o.datatype == string:
+            graph.remove((s, p, o))
+            graph.add((s, p, Literal(str(o))))
+    return graph
 
 
 def assert_canonical_roundtrip(text: str) -> str:
@@ -95,7 +102,7 @@ h:x h:p 7, "007"^^xsd:integer, 1.50, "61"^^xsd:decimal, true, 1.0e3, "x"^^xsd:st
         '"plain"',
         '"quote \\" here"',
         '"tab\\there"',
-        '"x"^^xsd:string',
+        '"x"',
         "1.50",
         "7",
         "true",
@@ -149,20 +156,19 @@ h:c h:p _:loop1 . _:loop1 h:q _:loop2 . _:loop2 h:q _:loop1 .
     assert "_:b0" in out
 
 
-def test_prefixes_are_only_the_her2kg_ones_and_the_files_own_that_are_used() -> None:
+def test_prefixes_are_only_the_project_ones_that_are_used() -> None:
     text = """@prefix ex: <http://example.org/> .
 @prefix unused: <http://unused.example.org/> .
 @prefix myh: <https://w3id.org/her2kg/> .
 myh:a ex:p <http://schema.org/name>, <http://www.w3.org/2004/02/skos/core#Concept> .
 """
     out = assert_canonical_roundtrip(text)
-    assert out.splitlines()[:3] == [
-        "@prefix ex: <http://example.org/> .",
+    assert out.splitlines()[:2] == [
         "@prefix h: <https://w3id.org/her2kg/> .",
         "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .",
     ]
-    assert "unused:" not in out and "myh:" not in out and "schema:" not in out
-    assert "<http://schema.org/name>" in out
+    assert "unused:" not in out and "myh:" not in out and "schema:" not in out and "ex:" not in out
+    assert "<http://schema.org/name>" in out and "<http://example.org/p>" in out
 
 
 def test_iris_that_are_not_valid_local_names_stay_in_full() -> None:
@@ -249,3 +255,19 @@ def test_fmt_reports_syntax_errors_with_file_and_line(tmp_path: Path, capsys: py
     assert main(["fmt", str(broken)]) == 1
     assert f"{broken}:8: Turtle syntax error" in capsys.readouterr().err
     assert main(["fmt", str(tmp_path / "missing.ttl")]) == 2
+
+
+def test_only_project_prefixes_are_written_and_xsd_string_is_dropped() -> None:
+    text = (
+        "@prefix h: <https://w3id.org/her2kg/> .\n@prefix ex: <http://example.org/ns#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        'h:a h:b "x"^^xsd:string ; h:c ex:d .\n'
+    )
+    out = format_turtle(text)
+    assert out == '@prefix h: <https://w3id.org/her2kg/> .\n\nh:a h:b "x" ;\n    h:c <http://example.org/ns#d> .\n'
+
+
+def test_one_byte_form_whatever_the_source_prefixes() -> None:
+    a = '@prefix h: <https://w3id.org/her2kg/> .\n@prefix e: <http://example.org/> .\nh:a h:b e:c .\n'
+    b = '@prefix her: <https://w3id.org/her2kg/> .\n@prefix x: <http://example.org/> .\nher:a her:b x:c .\n'
+    assert format_turtle(a) == format_turtle(b)

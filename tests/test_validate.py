@@ -19,7 +19,7 @@ from her2kg.cli import main
 from her2kg.resources import ontology_dir, queries_dir, shapes_dir
 from her2kg.validation import CheckResult, Finding, Severity, ValidationReport, validate_knowledge_base
 
-CHECKS = ["syntax", "imports", "shacl", "owl", "qc", "format"]
+CHECKS = ["syntax", "imports", "shacl", "profile", "owl", "qc", "format"]
 MODULE = "<https://w3id.org/her2kg/ontology/drugs>"
 
 
@@ -246,7 +246,7 @@ def test_syntax_error_names_file_and_line(tmp_path: Path, capsys: pytest.Capture
     assert main(["validate", "--root", str(root), "--no-owl"]) == 1
     out = capsys.readouterr().out
     assert f"ontology/modules/safety.ttl:{line}: [syntax] Turtle syntax error" in out
-    assert "skipped: shacl, qc, format (fix the syntax errors first)" in out
+    assert "skipped: shacl, profile, qc, format (fix the syntax errors first)" in out
 
 
 def test_non_canonical_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -296,7 +296,7 @@ def test_library_api_returns_frozen_records(tmp_path: Path) -> None:
     append(root / "ontology" / "modules" / "drugs.ttl", "h:Bare a owl:Class .\n")
     report = validate_knowledge_base(owl=False, root=root)
     assert isinstance(report, ValidationReport)
-    assert [c.check for c in report.checks] == ["syntax", "imports", "shacl", "qc", "format"]
+    assert [c.check for c in report.checks] == ["syntax", "imports", "shacl", "profile", "qc", "format"]
     assert all(isinstance(c, CheckResult) for c in report.checks)
     bare = [f for f in report.findings if f.term == "h:Bare"]
     assert bare and all(isinstance(f, Finding) for f in bare)

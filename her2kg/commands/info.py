@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         knowledge_info_from_rows,
         knowledge_ntriples,
     )
-    from her2kg.resources import queries_dir
+    from her2kg.resources import knowledge_base_identity, queries_dir
     from her2kg.rules import load_rules
     from her2kg.stores.embedded import EmbeddedStore
     from her2kg.traceability import traceability_tsv
@@ -46,11 +46,21 @@ def run(args: argparse.Namespace) -> int:
     counts["rules"] = len(load_rules())
     counts["competency_questions"] = len(list((queries_dir() / "cq").glob("*.rq")))
     counts["triples"] = store.triple_count()
+    identity = knowledge_base_identity()
     if args.format == "json":
-        json.dump({"iri": info.iri, "version": info.version, "version_iri": info.version_iri, "counts": counts}, sys.stdout, indent=1)
+        document = {
+            "iri": info.iri,
+            "version": info.version,
+            "version_iri": info.version_iri,
+            "folder": identity.folder,
+            "digest": identity.digest,
+            "counts": counts,
+        }
+        json.dump(document, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     print(f"her2kg knowledge base {info.version}\n  IRI {info.iri}\n  version IRI {info.version_iri}")
+    print(f"  folder {identity.folder}\n  digest {identity.digest}")
     for name, value in counts.items():
         print(f"  {name.replace('_', ' ')}: {value}")
     return 0

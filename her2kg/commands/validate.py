@@ -1,4 +1,4 @@
-"""`her2kg validate [PATIENT.ttl ...] [--format text|json] [--no-owl] [--root DIR]`.
+"""`her2kg validate [PATIENT.ttl ...] [--format text|json] [--no-owl] [--kb DIR]`.
 
 Without files: check the knowledge base (syntax, imports, SHACL shapes, OWL consistency with
 HermiT, QC queries, canonical formatting). With files: check patient files against the patient
@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="check the knowledge base in DIR (a folder with ontology/ and shapes/) instead of the installed one",
+        help="the same as --kb DIR (kept for scripts written before --kb)",
     )
 
 
@@ -45,9 +45,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.patients:
-            report = validate_patient_files(args.patients, root=args.root)
+            report = validate_patient_files(args.patients, root=args.root or args.kb)
         else:
-            report = validate_knowledge_base(owl=not args.no_owl, root=args.root)
+            report = validate_knowledge_base(owl=not args.no_owl, root=args.root or args.kb)
     except UsageError as exc:
         print(f"her2kg validate: {exc}", file=sys.stderr)
         return 2

@@ -49,6 +49,14 @@ def load_turtle_files(paths: Iterable[Path], display: Callable[[Path], str], *, 
         except (OSError, UnicodeDecodeError) as exc:
             findings.append(_finding(shown, 0, f"cannot read the file ({exc}); check that it exists and is UTF-8"))
             continue
+        from her2kg.workbench.rdf_formats import Syntax, sniff
+
+        syntax = sniff(text)
+        if syntax is not Syntax.TURTLE:
+            findings.append(
+                _finding(shown, 1, f"this file holds {syntax}, not Turtle (saved by an editor?); convert it with `her2kg fmt {shown}`")
+            )
+            continue
         problem = _oxigraph_problem(text) if strict else None
         if problem is not None:
             line, message = problem

@@ -36,13 +36,30 @@ class Locator:
 
     def __init__(self, sources: Iterable[tuple[str, str]]) -> None:
         places: dict[str, Location] = {}
+        texts: list[tuple[str, str]] = []
         for display, text in sources:
+            texts.append((display, text))
             for iri, line in _subject_lines(text):
                 places.setdefault(iri, Location(display, line))
         self._places: Mapping[str, Location] = places
+        self._texts = tuple(texts)
 
     def find(self, iri: str) -> Location:
-        return self._places.get(iri, Location("", 0))
+        """Where the term is described; for a term described nowhere (an undefined term), its first use."""
+        place = self._places.get(iri)
+        if place is not None:
+            return place
+        return self.first_mention(iri)
+
+    def first_mention(self, iri: str) -> Location:
+        """The first line that writes the IRI, as `<iri>` or as its CURIE (a whole token)."""
+        short = curie(iri)
+        token = re.compile(r"(?<![\w:/#.-])" + re.escape(short) + r"(?![\w:-])") if not short.startswith("<") else None
+        for display, text in self._texts:
+            for number, line in enumerate(text.splitlines(), start=1):
+                if f"<{iri}>" in line or (token is not None and token.search(line)):
+                    return Location(display, number)
+        return Location("", 0)
 
 
 def _subject_lines(text: str) -> Iterable[tuple[str, int]]:

@@ -18,6 +18,7 @@ class Check(StrEnum):
     SYNTAX = "syntax"
     IMPORTS = "imports"
     SHACL = "shacl"
+    PROFILE = "profile"
     OWL = "owl"
     QC = "qc"
     FORMAT = "format"
@@ -73,9 +74,17 @@ class KnowledgeBaseVersion:
     iri: str
     version: str
     version_iri: str
+    folder: str = ""  # "packaged" or the folder read
+    digest: str = ""  # sha256 of the knowledge files read
 
     def to_dict(self) -> dict[str, str]:
-        return {"iri": self.iri, "version": self.version, "version_iri": self.version_iri}
+        return {
+            "iri": self.iri,
+            "version": self.version,
+            "version_iri": self.version_iri,
+            "folder": self.folder,
+            "digest": self.digest,
+        }
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ imports it, and it never touches that default world. Each run writes an N-Triple
 knowledge base (without `owl:imports`, so nothing is fetched) to a temporary folder and loads it
 into a fresh `owlready2.World()`, which is closed afterwards.
 
-HermiT runs in Java (a JVM starts per run, about a second). `xsd:date` and the her2kg code
-datatypes are outside the OWL 2 datatype map; HermiT is told to ignore such datatypes, which
-only appear in ranges and annotations.
+HermiT runs in Java (a JVM starts per run, about a second) and is not told to ignore any
+datatype: the profile check (`owl_profile`) keeps every datatype of a logical axiom inside the OWL 2
+datatype map, and dates are annotations (see docs/knowledge-engineering.md).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def reason(graph: Graph, *, java: Callable[[], str | None] = java_executable) ->
             world.get_ontology(copy.as_uri()).load()
             try:
                 owlready2.sync_reasoner_hermit(
-                    world, infer_property_values=False, debug=0, ignore_unsupported_datatypes=True
+                    world, infer_property_values=False, debug=0, ignore_unsupported_datatypes=False
                 )
             except owlready2.OwlReadyInconsistentOntologyError:
                 return OwlOutcome(consistent=False, unsatisfiable=(), seconds=time.perf_counter() - started)
@@ -109,7 +109,19 @@ def check_owl(
                 _finding(
                     locate(individual),
                     curie(individual),
-                    f"is an instance of both {curie(first)} and {curie(second)}, which are disjoint",
+                    f"is an instance of both {curie(first)} and {curie(second)}, which are disjoint: the axioms "
+                    f"ClassAssertion({curie(first)} {curie(individual)}) (directly or through subclass axioms), "
+                    f"ClassAssertion({curie(second)} {curie(individual)}) and DisjointClasses({curie(first)} {curie(second)}) "
+                    "cannot all hold; remove one",
+                )
+            )
+        for individual, prop, value, range_ in range_clashes(graph):
+            findings.append(
+                _finding(
+                    locate(individual),
+                    curie(individual),
+                    f"DataPropertyAssertion({curie(prop)} {curie(individual)} {value}) has a value outside "
+                    f"DataPropertyRange({curie(prop)} {curie(range_)}); fix the value or the range",
                 )
             )
         return tuple(findings)
@@ -158,6 +170,28 @@ def disjoint_memberships(graph: Graph) -> list[tuple[str, str, str]]:
         for first, second in sorted(pairs):
             if first in types and second in types:
                 found.append((str(individual), first, second))
+    return found
+
+
+def range_clashes(graph: Graph) -> list[tuple[str, str, str, str]]:
+    """Data property values whose literal cannot be in the property's declared datatype range."""
+    from rdflib import RDF, Literal, URIRef
+
+    xsd = PREFIXES["xsd"]
+    numeric = {xsd + n for n in ("decimal", "integer", "double", "float", "int", "long", "nonNegativeInteger", "positiveInteger")}
+    found: list[tuple[str, str, str, str]] = []
+    for prop in sorted(graph.subjects(RDF.type, URIRef(_OWL + "DatatypeProperty"))):
+        for range_ in graph.objects(prop, URIRef(_RDFS + "range")):
+            wanted = str(range_)
+            if not wanted.startswith(xsd):
+                continue
+            for subject, value in sorted(graph.subject_objects(prop)):
+                if not isinstance(value, Literal):
+                    continue
+                actual = str(value.datatype) if value.datatype is not None else xsd + "string"
+                compatible = actual == wanted or (actual in numeric and wanted in numeric and (wanted != xsd + "integer" or actual == xsd + "integer"))
+                if not compatible:
+                    found.append((str(subject), str(prop), f'"{value}"^^{curie(actual)}', wanted))
     return found
 
 

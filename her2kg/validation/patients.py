@@ -35,7 +35,7 @@ def validate_patient_files(paths: Iterable[Path], *, root: Path | None = None) -
     started = time.perf_counter()
     knowledge = load_turtle_files(where.ontology_files(), where.display, strict=False)
     by_path = {f.path: f for f in knowledge.files}
-    version = read_version(by_path.get(where.header))
+    version = read_version(by_path.get(where.header), where.root)
     if knowledge.findings:
         broken = tuple(
             Finding(f.check, f.severity, f.file, f.line, f.term, f"the knowledge base does not load: {f.message}")

@@ -27,7 +27,10 @@ def render_text(report: ValidationReport) -> str:
     )
     verdict = "ok" if report.ok else "failed"
     counts = f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
-    lines.append(f"{verdict}: {version}{counts} ({timings})")
+    where = ""
+    if report.knowledge_base is not None and report.knowledge_base.folder:
+        where = f"; knowledge base {report.knowledge_base.folder} ({report.knowledge_base.digest})"
+    lines.append(f"{verdict}: {version}{counts} ({timings}){where}")
     if report.skipped:
         lines.append(f"skipped: {', '.join(report.skipped)} ({report.skipped_reason})")
     return "\n".join(lines) + "\n"
