@@ -79,12 +79,19 @@ def _free_port() -> int:
 
 
 @contextmanager
-def started_server(as_of: str, workers: int) -> Iterator[str]:
-    """Start `her2kg serve` on a free loopback port; yield its base URL; stop it."""
+def started_server(as_of: str, workers: int, clients: int) -> Iterator[str]:
+    """Start `her2kg serve` on a free loopback port; yield its base URL; stop it.
+
+    The recommendation queue holds every client (`max_queue`), so that the benchmark measures
+    throughput rather than the server's load shedding (503 beyond the queue).
+    """
     port = _free_port()
     config = ROOT / "benchmarks" / "results" / "load-server.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f"[server]\nas_of = {as_of}\n[sparql]\nworkers = {workers}\n[recommend]\nconcurrency = {workers}\n")
+    config.write_text(
+        f"[server]\nas_of = {as_of}\n[sparql]\nworkers = {workers}\n"
+        f"[recommend]\nconcurrency = {workers}\nmax_queue = {max(clients, 1)}\n"
+    )
     command = [sys.executable, "-m", "her2kg", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--config", str(config), "--log-level", "warning"]  # the server's log: load-server.log
     log_path = config.with_suffix(".log")
@@ -243,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("the benchmark only targets loopback servers (127.0.0.1, localhost, ::1)")
         results = measure(args.url.rstrip("/"))
     else:
-        with started_server(args.as_of, args.workers) as base:
+        with started_server(args.as_of, args.workers, args.clients) as base:
             results = measure(base)
     print(f"her2kg serve load benchmark, {os.cpu_count()} CPU(s), {args.clients} clients, "
           f"{args.requests} requests per workload")

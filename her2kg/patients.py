@@ -1,14 +1,20 @@
 """Read patient inputs (Turtle in the her2kg vocabulary, or FHIR R4 bundles) as N-Triples.
 
-A patient file may only speak about its patients: triples whose subject is not a patient IRI,
-or a node under one, are dropped with a warning, and so are facts that only rules may derive
-(derived classes and properties) and `h:evaluationDate` (set by `--as-of`). This keeps one
-patient's file from changing the knowledge base, or another patient's conclusions, in a batch.
+A patient file may only speak about the patients it introduces. Its patients are the exact
+IRIs it declares `a h:Patient` with an `h:patientId`, each of the form
+`https://w3id.org/her2kg/patient/<id>` with a non-empty `<id>` that is one path segment (the
+patient namespace itself, or a bare base, is never a patient). A triple is kept only when its
+subject is one of those IRIs or a node under `<patient IRI>/`, and any patient-namespace IRI
+in object position also belongs to the file's own patients; this is decided on exact IRIs
+and one dictionary look-up per triple, never on a shared prefix, so reading is linear in the
+input. Everything else is dropped with a warning naming the count, and so are facts that
+only rules may derive (derived classes and properties) and `h:evaluationDate` (set by
+`--as-of`). This keeps one patient's file from changing the knowledge base, or another
+patient's conclusions, in a batch.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +25,7 @@ import pyoxigraph as ox
 from her2kg.errors import InputError
 from her2kg.knowledge import knowledge_ntriples
 from her2kg.notices import Notice
+from her2kg.safe_io import JsonInputError, read_regular_file, strict_json_loads
 from her2kg.vocabulary import BASE, PATIENT_BASE, RDF_TYPE, h
 
 _PATIENT_MODULE = BASE + "ontology/patient"
@@ -69,43 +76,50 @@ def read_turtle(path_or_name: str, data: bytes) -> PatientInput:
     except SyntaxError as exc:
         raise InputError(path_or_name, f"not valid Turtle: {exc}") from exc
     predicates, classes = _input_vocabulary()
-    patients: dict[str, str] = {}
+    declared: set[str] = set()
+    ids: dict[str, str] = {}
+    patient_class, id_predicate = h("Patient"), h("patientId")
     for t in triples:
-        if (
-            isinstance(t.subject, ox.NamedNode)
-            and t.predicate.value == RDF_TYPE
-            and isinstance(t.object, ox.NamedNode)
-            and t.object.value == h("Patient")
-        ):
-            patients[t.subject.value] = ""
-    for t in triples:
-        if t.predicate.value == h("patientId") and t.subject.value in patients and isinstance(t.object, ox.Literal):
-            patients[t.subject.value] = t.object.value
+        subject = t.subject
+        if not isinstance(subject, ox.NamedNode) or _patient_id_of(subject.value) is None:
+            continue
+        if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode) and t.object.value == patient_class:
+            declared.add(subject.value)
+        elif t.predicate.value == id_predicate and isinstance(t.object, ox.Literal) and t.object.value.strip():
+            ids.setdefault(subject.value, t.object.value)
+    patients = {iri: ids[iri] for iri in _in_order(triples, declared) if iri in ids}
     if not patients:
         return PatientInput(
             source=path_or_name,
             patient_iris=(),
             patient_ids=(),
             ntriples="",
-            notices=(Notice("error", "no-patient", f"{path_or_name} declares no h:Patient", "patient"),),
+            notices=(
+                Notice(
+                    "error",
+                    "no-patient",
+                    f"{path_or_name} declares no h:Patient with an h:patientId at an IRI "
+                    f"{PATIENT_BASE}<id>",
+                    "patient",
+                ),
+            ),
         )
     kept: list[str] = []
     dropped = 0
     for t in triples:
-        subject = t.subject
-        if not isinstance(subject, ox.NamedNode) or not _belongs_to(subject.value, patients):
+        subject, predicate, obj = t.subject, t.predicate.value, t.object
+        if not isinstance(subject, ox.NamedNode) or _owner(subject.value) not in patients:
             dropped += 1
-            continue
-        if t.predicate.value not in predicates:
+        elif predicate not in predicates:
             dropped += 1
-            continue
-        if t.predicate.value == RDF_TYPE and (not isinstance(t.object, ox.NamedNode) or t.object.value not in classes):
+        elif predicate == RDF_TYPE and (not isinstance(obj, ox.NamedNode) or obj.value not in classes):
             dropped += 1
-            continue
-        if isinstance(t.object, ox.BlankNode):
+        elif isinstance(obj, ox.BlankNode) or isinstance(obj, ox.Triple):
             dropped += 1
-            continue
-        kept.append(f"{subject} {t.predicate} {t.object} .")
+        elif isinstance(obj, ox.NamedNode) and obj.value.startswith(PATIENT_BASE) and _owner(obj.value) not in patients:
+            dropped += 1
+        else:
+            kept.append(f"{subject} {t.predicate} {obj} .")
     notices: list[Notice] = []
     if dropped:
         notices.append(
@@ -113,17 +127,42 @@ def read_turtle(path_or_name: str, data: bytes) -> PatientInput:
                 "warning",
                 "ignored-triples",
                 f"{dropped} triple(s) of {path_or_name} were ignored: patient files may only state facts "
-                "about their patients with the terms of the patient vocabulary (docs/patient-vocabulary.md)",
+                "about their own patients (declared a h:Patient with an h:patientId) and nodes under them, "
+                "with the terms of the patient vocabulary (docs/patient-vocabulary.md)",
             )
         )
-    ids = tuple(patients[iri] or iri.rsplit("/", 1)[-1] for iri in patients)
-    return PatientInput(path_or_name, tuple(patients), ids, "\n".join(kept) + "\n", tuple(notices))
+    return PatientInput(path_or_name, tuple(patients), tuple(patients.values()), "\n".join(kept) + "\n", tuple(notices))
 
 
-def _belongs_to(iri: str, patients: dict[str, str]) -> bool:
-    if iri in patients:
-        return True
-    return any(iri.startswith(p + "/") for p in patients)
+def _patient_id_of(iri: str) -> str | None:
+    """The `<id>` of a patient IRI `PATIENT_BASE<id>` (one non-empty segment), else None."""
+    if not iri.startswith(PATIENT_BASE):
+        return None
+    rest = iri[len(PATIENT_BASE) :]
+    if not rest or any(c in rest for c in "/?#"):
+        return None
+    return rest
+
+
+def _owner(iri: str) -> str | None:
+    """The patient IRI that `iri` is, or is a node under (`PATIENT_BASE<id>/...`), else None."""
+    if not iri.startswith(PATIENT_BASE):
+        return None
+    segment = iri[len(PATIENT_BASE) :].split("/", 1)[0]
+    if not segment or any(c in segment for c in "?#"):
+        return None
+    return PATIENT_BASE + segment
+
+
+def _in_order(triples: Sequence[ox.Triple], iris: set[str]) -> list[str]:
+    """The IRIs of `iris` in the order in which they first appear as subjects."""
+    ordered: dict[str, None] = {}
+    for t in triples:
+        if len(ordered) == len(iris):
+            break
+        if t.subject.value in iris:
+            ordered.setdefault(t.subject.value, None)
+    return list(ordered)
 
 
 def read_fhir(path_or_name: str, data: bytes) -> PatientInput:
@@ -131,14 +170,31 @@ def read_fhir(path_or_name: str, data: bytes) -> PatientInput:
     from her2kg.fhir import import_bundle, load_code_mapping
 
     try:
-        bundle = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path_or_name, f"not valid JSON: {exc}") from exc
+        bundle = strict_json_loads(data)
+    except JsonInputError as exc:
+        raise InputError(path_or_name, str(exc)) from exc
     result = import_bundle(bundle, mapping=load_code_mapping(), source=path_or_name)
     notices = tuple(result.warnings) + tuple(result.errors)
     if not result.patient_iri:
         return PatientInput(path_or_name, (), (), "", notices)
-    return PatientInput(path_or_name, (result.patient_iri,), (result.patient_id,), result.ntriples, notices)
+    if _patient_id_of(result.patient_iri) is None:
+        error = Notice("error", "no-patient", f"{path_or_name}: the Patient resource has no usable id", "Patient.id")
+        return PatientInput(path_or_name, (), (), "", (*notices, error))
+    return PatientInput(
+        path_or_name, (result.patient_iri,), (result.patient_id,), _own_lines(result.ntriples, result.patient_iri), notices
+    )
+
+
+def _own_lines(ntriples: str, patient: str) -> str:
+    """The N-Triples lines about `patient` and nodes under it (the importer mints only those)."""
+    kept = [
+        f"{t.subject} {t.predicate} {t.object} ."
+        for t in ox.parse(ntriples.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        if isinstance(t.subject, ox.NamedNode)
+        and _owner(t.subject.value) == patient
+        and not (isinstance(t.object, ox.NamedNode) and t.object.value.startswith(PATIENT_BASE) and _owner(t.object.value) != patient)
+    ]
+    return "\n".join(kept) + "\n"
 
 
 def read_patient_document(name: str, kind: str, data: bytes) -> PatientInput:
@@ -164,7 +220,7 @@ def read_patient_file(path: str) -> PatientInput:
     """Read a patient file; raise InputError when it cannot be read at all."""
     kind = kind_of_path(path)
     try:
-        data = Path(path).read_bytes()
+        data = read_regular_file(path)
     except OSError as exc:
         raise InputError(path, f"cannot read the file: {exc.strerror or exc}") from exc
     return read_patient_document(path, kind, data)

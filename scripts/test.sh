@@ -13,4 +13,5 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet '.[test]'
+.venv/bin/her2kg check
 .venv/bin/python -m pytest -q "$@"

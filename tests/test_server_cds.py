@@ -39,6 +39,7 @@ OTHER_ISS = "https://other-ehr.test.example/"
 PATIENT_VIEW = "her2kg-patient-view"
 ORDER_SIGN = "her2kg-order-sign"
 SUMMARY_LIMIT = 140
+AUDIENCE = "https://cds.example.org"  # the configured public base URL; never taken from the request
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,8 @@ def server(keys: dict[str, SigningKey], feedback_file: Path) -> Iterator[Running
             issuers=(
                 Issuer(iss=ISS, jwks={"keys": [keys["es"].public_jwk, keys["rs"].public_jwk]}),
                 Issuer(iss=OTHER_ISS, jwks={"keys": [keys["other"].public_jwk]}),
-            )
+            ),
+            audience=AUDIENCE,
         ),
         feedback=FeedbackSettings(file=feedback_file),
     )
@@ -81,7 +83,7 @@ def client() -> Iterator[httpx.Client]:
 
 def _auth(server: RunningServer, path: str, key: SigningKey, **claims: Any) -> dict[str, str]:
     claims.setdefault("iss", ISS)
-    claims.setdefault("aud", server.url(path))
+    claims.setdefault("aud", AUDIENCE + path)
     return {"Authorization": f"Bearer {sign(key, **claims)}"}
 
 
@@ -94,7 +96,7 @@ def _unsigned(payload: dict[str, Any], header: dict[str, Any]) -> str:
 
 def _claims(server: RunningServer, path: str) -> dict[str, Any]:
     now = int(time.time())
-    return {"iss": ISS, "aud": server.url(path), "iat": now, "exp": now + 300, "jti": str(uuid.uuid4())}
+    return {"iss": ISS, "aud": AUDIENCE + path, "iat": now, "exp": now + 300, "jti": str(uuid.uuid4())}
 
 
 def _vignette(name: str) -> dict[str, Any]:
@@ -292,8 +294,8 @@ def _call(server: RunningServer, client: httpx.Client, token: str) -> httpx.Resp
 def test_valid_tokens_es384_and_rs384(server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey]) -> None:
     path = f"/cds-services/{PATIENT_VIEW}"
     for key in (keys["es"], keys["rs"]):
-        assert _call(server, client, sign(key, iss=ISS, aud=server.url(path))).status_code == 200
-    assert _call(server, client, sign(keys["other"], iss=OTHER_ISS, aud=[server.url(path), "https://x.example"])).status_code == 200
+        assert _call(server, client, sign(key, iss=ISS, aud=AUDIENCE + path)).status_code == 200
+    assert _call(server, client, sign(keys["other"], iss=OTHER_ISS, aud=[AUDIENCE + path, "https://x.example"])).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -317,7 +319,7 @@ def test_invalid_tokens_are_401(
     server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey], case: str, message: str
 ) -> None:
     path = f"/cds-services/{PATIENT_VIEW}"
-    aud = server.url(path)
+    aud = AUDIENCE + path
     now = int(time.time())
     es = keys["es"]
     if case == "expired":
@@ -354,7 +356,7 @@ def test_invalid_tokens_are_401(
 
 def test_replayed_token_is_refused(server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey]) -> None:
     path = f"/cds-services/{PATIENT_VIEW}"
-    token = sign(keys["es"], iss=ISS, aud=server.url(path))
+    token = sign(keys["es"], iss=ISS, aud=AUDIENCE + path)
     assert _call(server, client, token).status_code == 200
     replay = _call(server, client, token)
     assert replay.status_code == 401
@@ -362,7 +364,7 @@ def test_replayed_token_is_refused(server: RunningServer, client: httpx.Client, 
 
 
 def test_audience_of_another_service_is_refused(server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey]) -> None:
-    token = sign(keys["es"], iss=ISS, aud=server.url(f"/cds-services/{ORDER_SIGN}"))
+    token = sign(keys["es"], iss=ISS, aud=AUDIENCE + f"/cds-services/{ORDER_SIGN}")
     assert _call(server, client, token).status_code == 401
 
 
@@ -392,3 +394,69 @@ def test_invalid_feedback_is_400_and_needs_a_token(server: RunningServer, client
     assert "outcome" in response.json()["message"]
     accepted = load_json(FHIR_EXAMPLES / "cdshooks_feedback_accepted.json")
     assert client.post(server.url(path), json=accepted).status_code == 401
+
+
+# -- hardening ------------------------------------------------------------------------------------
+
+
+def test_a_token_for_the_url_a_spoofed_host_shows_is_refused(
+    server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey]
+) -> None:
+    path = f"/cds-services/{PATIENT_VIEW}"
+    spoofed = "http://evil.example" + path  # what a Host-derived audience would expect
+    token = sign(keys["es"], iss=ISS, aud=spoofed)
+    response = client.post(
+        server.url(path),
+        json=_patient_view_request("p01-met-first-line"),
+        headers={"Authorization": f"Bearer {token}", "Host": "evil.example"},
+    )
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        ('{"hook": "patient-view", "hook": "order-sign"}', "twice"),
+        ('{"hook": "patient-view", "x": ' + "[" * 5000 + "]" * 5000 + "}", "nested"),
+        ('{"hook": "patient-view", "x": 1' + "0" * 5000 + "}", "out of range"),
+    ],
+)
+def test_hostile_json_is_400_not_500(
+    server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey], body: str, what: str
+) -> None:
+    path = f"/cds-services/{PATIENT_VIEW}"
+    response = client.post(
+        server.url(path), content=body, headers={**_auth(server, path, keys["es"]), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert what in response.json()["message"]
+
+
+def test_feedback_file_is_private(server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey], feedback_file: Path) -> None:
+    path = f"/cds-services/{ORDER_SIGN}/feedback"
+    response = client.post(
+        server.url(path), json=load_json(FHIR_EXAMPLES / "cdshooks_feedback_accepted.json"), headers=_auth(server, path, keys["es"])
+    )
+    assert response.status_code == 200
+    assert feedback_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_plan_no_rule_judges_gets_an_info_card() -> None:
+    from her2kg.report.model import Component, Drug, KnowledgeBaseRef, ProposedPlan, Report
+    from her2kg.server.cds_cards import order_sign_cards
+    from her2kg.server.cds_services import DraftOrder
+
+    drug = Drug(id="https://w3id.org/her2kg/exampledrug", label="exampledrug", ncit="C0", rxnorm="1")
+    draft = DraftOrder(reference="MedicationRequest/1", rxnorm=("1",), label="exampledrug")
+
+    def card_for(verdict: str) -> dict[str, Any]:
+        plan = ProposedPlan(id="plan-1", components=(Component(drug=drug),), verdict=verdict)
+        report = Report(patient="p", knowledge_base=KnowledgeBaseRef("0", "urn:kb"), as_of="2026-11-01", proposed=(plan,))
+        (card,) = order_sign_cards(report, [draft])
+        return card
+
+    covered = card_for("not-covered")
+    assert covered["indicator"] == "info"
+    assert "no rule" in covered["summary"] and "permitted" not in covered["summary"]
+    assert len(covered["summary"]) < SUMMARY_LIMIT
+    assert card_for("not-recommended")["indicator"] == "warning"  # near miss: a judged plan keeps its card

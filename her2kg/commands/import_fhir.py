@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from her2kg.errors import Her2kgError, InputError
+from her2kg.errors import Her2kgError
 
 if TYPE_CHECKING:
     from her2kg.fhir import FhirImport
@@ -28,12 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from her2kg.fhir import import_bundle, load_code_mapping, read_bundle_file
+    from her2kg.fhir import import_bundle, load_code_mapping
+    from her2kg.safe_io import JsonInputError, read_regular_file, strict_json_loads
 
     try:
-        bundle = read_bundle_file(args.bundle)
-    except InputError as exc:
-        print(f"her2kg import-fhir: {exc}", file=sys.stderr)
+        # a regular file of bounded size only (a FIFO or /dev/zero is refused at once), strict JSON
+        bundle = strict_json_loads(read_regular_file(args.bundle))
+    except OSError as exc:
+        print(f"her2kg import-fhir: {args.bundle}: cannot be read ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    except JsonInputError as exc:
+        print(f"her2kg import-fhir: {args.bundle}: {exc}", file=sys.stderr)
         return 2
     try:
         mapping = load_code_mapping()
@@ -98,9 +103,12 @@ def _report(result: FhirImport) -> None:
     out = sys.stderr
     if result.ignored:
         print(f"# {len(result.ignored)} entries ignored:", file=out)
-        for item in result.ignored:
-            resource = f" {item.resource}" if item.resource else ""
-            print(f"#   {item.field}{resource}: {item.reason}", file=out)
+        for item in result.ignored:  # by the entry's own type and id; its position only as a hint
+            if item.resource and item.field:
+                where = f"{item.resource} ({item.field})"
+            else:
+                where = item.resource or item.field
+            print(f"#   {where}: {item.reason}", file=out)
     for notice in result.warnings:
         print(f"warning [{notice.code}] {notice.message}", file=out)
     for notice in result.errors:

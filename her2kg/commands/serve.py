@@ -59,6 +59,12 @@ def run(args: argparse.Namespace) -> int:
     from her2kg.errors import Her2kgError
     from her2kg.server.config import load_config
 
+    if args.host is not None and not args.host.strip():
+        print(
+            'her2kg serve: --host "" would listen on every interface; give 127.0.0.1 (loopback) or the address to serve on',
+            file=sys.stderr,
+        )
+        return 2
     try:
         config = load_config(args.config).with_overrides(
             host=args.host, port=args.port, patients_dir=args.patients, as_of=args.as_of
@@ -79,7 +85,12 @@ def run(args: argparse.Namespace) -> int:
             "listening on %s, not only on loopback: put TLS and access control in front of the server", config.host
         )
     print(f"her2kg serve: http://{_url_host(config.host)}:{config.port}/sparql (Ctrl-C to stop)", file=sys.stderr)
-    uvicorn.run(app, host=config.host, port=config.port, access_log=False, log_level=args.log_level, lifespan="on")
+    from her2kg.server.http_protocol import uvicorn_config
+
+    try:
+        uvicorn.Server(uvicorn_config(app, config, log_level=args.log_level)).run()
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: the shutdown was clean
+        pass
     return 0
 
 

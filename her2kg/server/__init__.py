@@ -8,9 +8,11 @@ One module per concern:
 - `dataset`: the triples served (the knowledge base, plus reasoned patients);
 - `sparql_guard`, `negotiation`, `sparql_worker`, `sparql_pool`, `sparql`,
   `service_description`: the SPARQL 1.1 Protocol;
-- `pipeline`, `recommend_api`, `openapi`: `POST /recommend` and its OpenAPI document;
+- `pipeline`, `pipeline_worker`, `recommend_api`, `openapi`: `POST /recommend` (run in
+  worker processes with a time limit and a queue bound) and its OpenAPI document;
 - `security`, `cds_services`, `cds_cards`, `cds_hooks`, `feedback`: CDS Hooks;
-- `html_page`: the query page for people; `httputil`, `access_log`: shared HTTP helpers.
+- `html_page`: the query page for people; `httputil`, `access_log`: shared HTTP helpers;
+- `http_protocol`: the uvicorn settings of `her2kg serve` (request-head deadline, limits).
 
 Importing this package imports nothing outside the standard library; the server's extra
 dependencies (starlette, uvicorn, pyjwt, cryptography) are imported by the modules that use

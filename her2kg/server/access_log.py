@@ -1,7 +1,10 @@
 """An access log without patient data: method, path (never the query string), status, time.
 
 Query strings can hold SPARQL text naming patients and bodies hold records, so neither is
-logged; uvicorn's own access log is switched off by `her2kg serve`.
+logged; uvicorn's own access log is switched off by `her2kg serve`. The path is written with
+every control or non-ASCII character escaped (`\\x0a`), so a request cannot forge log lines
+(`%0A` in a path). A client that goes away while sending its body gives one line (status 499),
+not a traceback.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import logging
 import time
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("her2kg.server.access")
@@ -33,14 +37,22 @@ class AccessLogMiddleware:
 
         try:
             await self.app(scope, receive, sending)
+        except ClientDisconnect:
+            status["code"] = status["code"] or 499  # nobody is left to answer
         finally:
             log.info(
                 "%s %s %s %.1f ms",
-                scope.get("method", "-"),
-                scope.get("path", "-"),
+                safe_text(str(scope.get("method", "-"))),
+                safe_text(str(scope.get("path", "-"))),
                 status["code"] or 500,
                 (time.perf_counter() - started) * 1000,
             )
+
+
+def safe_text(text: str, limit: int = 300) -> str:
+    """`text` with control, non-ASCII and backslash characters escaped, cut at `limit` characters."""
+    escaped = "".join(c if " " <= c <= "~" and c != "\\" else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in text[:limit])
+    return escaped + ("..." if len(text) > limit else "")
 
 
 def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:

@@ -46,8 +46,12 @@ def create_app(config: ServerConfig, *, served: ServedData | None = None) -> Sta
         examples = ()
     page = render_page(examples, updates=config.sparql.updates_enabled)
     sparql = SparqlEndpoint(config.sparql, page)
-    pipeline = PipelineRunner(config.recommend.concurrency)
-    recommend = RecommendEndpoint(pipeline, max_body_bytes=config.recommend.max_body_bytes)
+    pipeline = PipelineRunner(
+        config.recommend.concurrency, timeout=config.recommend.timeout_seconds, max_queue=config.recommend.max_queue
+    )
+    recommend = RecommendEndpoint(
+        pipeline, max_body_bytes=config.recommend.max_body_bytes, body_timeout=config.body_timeout_seconds
+    )
     cds = CdsHooksEndpoints(
         config.cdshooks,
         TokenVerifier(config.cdshooks),
@@ -65,13 +69,19 @@ def create_app(config: ServerConfig, *, served: ServedData | None = None) -> Sta
             data = await anyio.to_thread.run_sync(lambda: build_served_data(config.patients_dir, as_of=as_of))
         for note in data.notes:
             log.warning("%s", note)
-        pool = QueryPool(data.nquads, size=config.sparql.workers, timeout=config.sparql.timeout_seconds)
+        pool = QueryPool(
+            data.nquads,
+            size=config.sparql.workers,
+            timeout=config.sparql.timeout_seconds,
+            memory_bytes=config.sparql.max_memory_bytes,
+        )
         await anyio.to_thread.run_sync(pool.start)
+        await anyio.to_thread.run_sync(pipeline.start)
         app.state.pool = pool
         app.state.served = data
         sparql.pool = pool
         log.info(
-            "SPARQL endpoint ready: %d triples, %d patient file(s)%s, %d worker(s), %g s limit",
+            "SPARQL endpoint ready: %d triples, %d served patient file(s)%s, %d worker(s), %g s limit",
             pool.triples,
             len(data.patients),
             " (reasoned)" if data.reasoned else "",
@@ -83,6 +93,7 @@ def create_app(config: ServerConfig, *, served: ServedData | None = None) -> Sta
         finally:
             sparql.pool = None
             await anyio.to_thread.run_sync(pool.close)
+            await anyio.to_thread.run_sync(pipeline.close)
 
     async def index(request: Request) -> Response:
         return JSONResponse(
@@ -125,12 +136,13 @@ def create_app(config: ServerConfig, *, served: ServedData | None = None) -> Sta
                 allow_origins=list(config.cors.allow_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["Accept", "Authorization", "Content-Type"],
-                expose_headers=["X-Her2kg-Truncated", "X-SPARQL-MaxRows"],
+                expose_headers=["X-Her2kg-Truncated", "X-SPARQL-MaxRows", "X-Her2kg-Max-Bytes", "Retry-After"],
                 max_age=600,
             )
         )
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.config = config
+    app.state.body_timeout = config.body_timeout_seconds
     app.state.sparql = sparql
     app.state.cds = cds
     return app

@@ -3,7 +3,8 @@
 - patient-view: an `info` card with the permitted regimens of the decision point, a `warning`
   card with the regimens excluded for this patient and why, an `info` card for the report's
   warnings, and a `warning` card when the record is not complete enough for a safe answer.
-- order-sign: one card per proposed plan: `critical` when it is forbidden, `warning` when it
+- order-sign: one card per proposed plan (`info` when no rule judges it, verdict `not-covered`):
+  `critical` when it is forbidden, `warning` when it
   is not recommended (both with suggestions to delete the draft orders), `info` when it is
   permitted.
 
@@ -178,7 +179,7 @@ def patient_view_cards(report: Report) -> list[dict[str, Any]]:
     cards: list[dict[str, Any]] = []
     if report.errors:
         cards.append(_errors_card(report, "recommend a regimen"))
-    if report.permitted and not report.errors:
+    if report.permitted:  # empty when the report has errors (Report.build)
         preferred = [r for r in report.permitted if r.preference == "preferred"]
         lead = preferred[0] if preferred else report.permitted[0]
         count = len(report.permitted)
@@ -257,15 +258,14 @@ def _delete_suggestions(orders: Sequence[DraftOrder]) -> list[dict[str, Any]]:
 def order_sign_cards(report: Report, drafts: Sequence[DraftOrder]) -> list[dict[str, Any]]:
     """Cards for the order-sign hook: a verdict on each proposed plan of the draft orders.
 
-    A forbidden plan always gives a critical card, even when the record is incomplete (what
-    makes a plan forbidden does not depend on what is missing); other verdicts are shown only
-    for a complete record, else one warning card says what is missing.
+    When the record is incomplete the report judges no plan (`Report.build`): one warning card
+    then says what is missing.
     """
     if not drafts or not report.proposed:
         return []
     cards: list[dict[str, Any]] = []
     for plan in report.proposed:
-        if plan.verdict != "forbidden" and report.errors:
+        if plan.verdict == "not-judged":  # the report has errors (Report.build): nothing to show
             continue
         label = plan_label(plan.components)
         reasons = "\n".join(_reason_lines(plan.reasons)) or "- No reason was recorded."
@@ -291,6 +291,16 @@ def order_sign_cards(report: Report, drafts: Sequence[DraftOrder]) -> list[dict[
                     suggestions=_delete_suggestions(orders),
                     selectionBehavior="at-most-one",
                     overrideReasons=list(OVERRIDE_REASONS),
+                )
+            )
+        elif plan.verdict == "not-covered":
+            cards.append(
+                _card(
+                    f"The knowledge base has no rule that judges the proposed plan {label}.",
+                    "info",
+                    f"No rule of the knowledge base judges **{_md(label)}** for this situation: it is neither "
+                    "permitted nor forbidden by it. Decide on clinical grounds; the plan is not checked here.",
+                    source,
                 )
             )
         else:

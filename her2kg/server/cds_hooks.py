@@ -5,8 +5,9 @@
 - `POST /cds-services/{id}/feedback`: records accepted / overridden cards; answers 200.
 
 Every call must carry a valid JWT (`security`); the expected audience is the URL called,
-built from `[cdshooks] audience` (the public base URL) when set, else from the request. For
-the feedback endpoint the service's own URL is accepted as audience too. Errors are JSON:
+built only from `[cdshooks] audience` (the public base URL), never from the request's Host
+header; without an audience (and so without issuers) every call is refused. For the
+feedback endpoint the service's own URL is accepted as audience too. Errors are JSON:
 `{"error": "<code>", "message": "<what to do>"}` (401 adds `WWW-Authenticate`).
 """
 
@@ -17,6 +18,7 @@ import logging
 from datetime import date
 from typing import Any
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -31,8 +33,16 @@ from her2kg.server.cds_services import (
 )
 from her2kg.server.config import CdsHooksSettings
 from her2kg.server.feedback import FeedbackError, FeedbackLog, parse_feedback
-from her2kg.server.httputil import BodyTooLarge, read_body
-from her2kg.server.pipeline import Document, PipelineRunner, PipelineUnavailable
+from her2kg.safe_io import JsonInputError, strict_json_loads
+from her2kg.server.httputil import BodyTimeout, BodyTooLarge, read_body
+from her2kg.server.pipeline import (
+    Document,
+    PipelineBusy,
+    PipelineFailed,
+    PipelineRunner,
+    PipelineTimeout,
+    PipelineUnavailable,
+)
 from her2kg.server.security import AuthenticationError, Caller, TokenVerifier
 
 log = logging.getLogger("her2kg.server")
@@ -65,19 +75,24 @@ class CdsHooksEndpoints:
     # -- helpers ---------------------------------------------------------------------------
 
     def _url(self, request: Request, path: str) -> str:
-        if self.settings.audience:
-            return self.settings.audience + path
-        return str(request.url.replace(path=path, query="", fragment=""))
+        if not self.settings.audience:
+            raise AuthenticationError(
+                "CDS Hooks are not configured on this server: set [cdshooks] audience and issuers (docs/server.md)"
+            )
+        return self.settings.audience + path
 
     def _authenticate(self, request: Request, *paths: str) -> Caller:
         return self.verifier.verify(request.headers.get("authorization"), [self._url(request, p) for p in paths])
 
     async def _json_body(self, request: Request) -> Any:
-        body = await read_body(request, self.max_body_bytes)
         try:
-            return json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise HookRequestError("the request body is not JSON") from None
+            body = await read_body(request, self.max_body_bytes)
+        except BodyTimeout as exc:
+            raise HookRequestError(str(exc)) from None
+        try:
+            return strict_json_loads(body)
+        except JsonInputError as exc:
+            raise HookRequestError(f"the request body is not acceptable JSON: {exc}") from None
 
     def _as_of(self) -> date:
         return self.as_of or date.today()
@@ -101,7 +116,9 @@ class CdsHooksEndpoints:
         if service is None:
             return cds_error(404, "unknown-service", f"no CDS service {service_id!r}; GET /cds-services lists them")
         try:
-            hook_input = read_hook_request(service, await self._json_body(request))
+            body = await self._json_body(request)
+            # off the event loop: completing the prefetch may query the client's FHIR server
+            hook_input = await anyio.to_thread.run_sync(read_hook_request, service, body)
         except BodyTooLarge as exc:
             return cds_error(413, "body-too-large", str(exc))
         except HookRequestError as exc:
@@ -113,6 +130,10 @@ class CdsHooksEndpoints:
             reports = await self.pipeline.run([document], as_of=self._as_of())
         except PipelineUnavailable as exc:
             return cds_error(503, "unavailable", str(exc))
+        except (PipelineBusy, PipelineTimeout) as exc:
+            return cds_error(503, "busy", str(exc), headers={"Retry-After": "5"})
+        except PipelineFailed as exc:
+            return cds_error(500, "internal-error", str(exc))
         except Exception as exc:  # noqa: BLE001 - no patient data in the log, only the failure's type
             log_failure(log, f"the pipeline failed on a {service.hook} call", exc)
             return cds_error(500, "internal-error", "her2kg failed to evaluate the record; the server log has the details")

@@ -7,9 +7,10 @@ Two services, listed by `GET /cds-services`:
 - `her2kg-order-sign` (hook `order-sign`): checks the draft MedicationRequests of
   `context.draftOrders` (the proposed plan) against the knowledge base.
 
-Both ask the CDS client to prefetch the patient's record. her2kg never queries the client's
-FHIR server, so every prefetch key must be present in the request: a key with the value
-`null` means "no data" and is accepted, a missing key answers HTTP 412.
+Both ask the CDS client to prefetch the patient's record. A key with the value `null` means
+"no data" and is accepted. A missing key, an OperationOutcome or a paginated searchset Bundle
+is data the client did not send: her2kg fetches it from the request's `fhirServer` (with its
+`fhirAuthorization` bearer token, see `prefetch`), or answers HTTP 412 when there is none.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from her2kg.fhir.bundle import ASSEMBLED_TAG
+from her2kg.server.prefetch import PrefetchUnavailable, complete_prefetch
 
 PATIENT_PREFETCH: dict[str, str] = {
     "patient": "Patient/{{context.patientId}}",
@@ -46,7 +50,8 @@ class CdsService:
             "description": self.description,
             "prefetch": dict(self.prefetch),
             "usageRequirements": (
-                "Prefetch every key (null when there is no data); her2kg does not query the FHIR server. "
+                "Prefetch every key (null when there is no data); a missing key, an OperationOutcome or a "
+                "paginated Bundle is fetched from fhirServer (with fhirAuthorization), else answered 412. "
                 "Calls must carry a JWT signed ES384 or RS384 by a client on the service's allow-list."
             ),
         }
@@ -85,10 +90,11 @@ class HookRequestError(Exception):
 class PrefetchMissing(Exception):
     """Prefetch keys are absent and her2kg cannot fetch them (HTTP 412)."""
 
-    def __init__(self, keys: list[str]) -> None:
+    def __init__(self, keys: list[str], reason: str = "") -> None:
         super().__init__(
-            "the request lacks the prefetch key(s) " + ", ".join(keys) + "; her2kg does not query the FHIR "
-            "server, so send every prefetch key of the discovery document (null when there is no data)"
+            reason
+            or "the request lacks the prefetch key(s) " + ", ".join(keys) + "; send every prefetch key of the "
+            "discovery document (null when there is no data), or give fhirServer and fhirAuthorization"
         )
         self.keys = keys
 
@@ -136,9 +142,16 @@ def read_hook_request(service: CdsService, body: Any) -> HookInput:
         prefetch = {}
     if not isinstance(prefetch, dict):
         raise HookRequestError("`prefetch` must be an object")
-    missing = [key for key in service.prefetch if key not in prefetch]
-    if missing:
-        raise PrefetchMissing(missing)
+    try:  # fetches what the client did not send (network I/O: call this off the event loop)
+        prefetch = complete_prefetch(
+            service.prefetch,
+            prefetch,
+            context,
+            fhir_server=body.get("fhirServer"),
+            authorization=body.get("fhirAuthorization"),
+        )
+    except PrefetchUnavailable as exc:
+        raise PrefetchMissing(exc.keys, str(exc)) from None
     patient = prefetch.get("patient")
     if not isinstance(patient, dict) or patient.get("resourceType") != "Patient":
         raise PrefetchMissing(["patient"])
@@ -194,7 +207,9 @@ def _assemble(
         order["id"] = ident
         entries.append({"resource": order})
         orders.append(DraftOrder(reference=f"MedicationRequest/{ident}", rxnorm=_rxnorm(order), label=_label(order)))
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    # tagged as assembled by her2kg: the importer names entries by type and id, not by position
+    tag = {"system": ASSEMBLED_TAG[0], "code": ASSEMBLED_TAG[1]}
+    bundle = {"resourceType": "Bundle", "type": "collection", "meta": {"tag": [tag]}, "entry": entries}
     return HookInput(patient_id=patient_id, bundle=bundle, draft_orders=tuple(orders))
 
 

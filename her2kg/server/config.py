@@ -7,7 +7,6 @@ typo does not silently fall back to a default. `docs/server.md` has an annotated
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -16,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from her2kg.errors import Her2kgError
+from her2kg.safe_io import JsonInputError, read_regular_file, strict_json_loads
+
+_MAX_CONFIG_BYTES = 1_000_000
 
 ALLOWED_JWT_ALGORITHMS: tuple[str, ...] = ("ES384", "RS384")
 """CDS Hooks 2.0.1 recommends ES384 and RS384; `none` and HMAC (HS*) are never accepted."""
@@ -34,6 +36,8 @@ class SparqlSettings:
     max_body_bytes: int = 1_000_000
     update_token: str | None = None
     workers: int = 2
+    max_memory_bytes: int = 1_073_741_824  # address space a worker may add to run one query (RLIMIT_AS)
+    max_response_bytes: int = 20_000_000
 
     @property
     def updates_enabled(self) -> bool:
@@ -46,6 +50,8 @@ class RecommendSettings:
 
     max_body_bytes: int = 5_000_000
     concurrency: int = 2
+    timeout_seconds: float = 30.0  # per request; the worker process is killed at the limit
+    max_queue: int = 8  # requests waiting for a worker beyond `concurrency`; more get 503
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,14 @@ class CdsHooksSettings:
     clock_skew_seconds: int = 60
     max_token_lifetime_seconds: int = 3600
 
+    def __post_init__(self) -> None:
+        if self.issuers and not self.audience:
+            raise ConfigError(
+                "[cdshooks] has issuers but no `audience`; set audience to the public base URL the CDS clients "
+                'call (e.g. audience = "https://cds.example.org"): tokens are checked against it, never against '
+                "the request's Host header"
+            )
+
 
 @dataclass(frozen=True)
 class FeedbackSettings:
@@ -92,6 +106,11 @@ class ServerConfig:
     cors: CorsSettings = field(default_factory=CorsSettings)
     cdshooks: CdsHooksSettings = field(default_factory=CdsHooksSettings)
     feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
+    keep_alive_seconds: float = 5.0  # idle keep-alive connections are closed after this
+    header_timeout_seconds: float = 10.0  # a request head must arrive within this
+    body_timeout_seconds: float = 30.0  # a request body must arrive within this
+    max_header_bytes: int = 16_384  # request line and headers
+    max_connections: int = 200  # concurrent connections; more get 503
 
     def with_overrides(
         self,
@@ -119,9 +138,10 @@ def load_config(path: Path | None) -> ServerConfig:
     if path is None:
         return ServerConfig()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_regular_file(path, max_bytes=_MAX_CONFIG_BYTES).decode("utf-8"))
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror}); check the --config path") from exc
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"{path}: cannot read the configuration ({reason}); check the --config path") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); see docs/server.md for an example") from exc
     return config_from_mapping(raw, base_dir=path.parent, origin=str(path))
@@ -132,11 +152,37 @@ def config_from_mapping(raw: Mapping[str, Any], *, base_dir: Path, origin: str =
     reader = _Reader(origin)
     reader.known(raw, "", _SECTIONS)
     server = reader.table(raw, "server")
-    reader.known(server, "server", ("host", "port", "patients", "as_of"))
+    reader.known(
+        server,
+        "server",
+        (
+            "host",
+            "port",
+            "patients",
+            "as_of",
+            "keep_alive_seconds",
+            "header_timeout_seconds",
+            "body_timeout_seconds",
+            "max_header_bytes",
+            "max_connections",
+        ),
+    )
     sparql = reader.table(raw, "sparql")
-    reader.known(sparql, "sparql", ("timeout_seconds", "max_results", "max_body_bytes", "update_token", "workers"))
+    reader.known(
+        sparql,
+        "sparql",
+        (
+            "timeout_seconds",
+            "max_results",
+            "max_body_bytes",
+            "update_token",
+            "workers",
+            "max_memory_bytes",
+            "max_response_bytes",
+        ),
+    )
     recommend = reader.table(raw, "recommend")
-    reader.known(recommend, "recommend", ("max_body_bytes", "concurrency"))
+    reader.known(recommend, "recommend", ("max_body_bytes", "concurrency", "timeout_seconds", "max_queue"))
     cors = reader.table(raw, "cors")
     reader.known(cors, "cors", ("allow_origins",))
     cds = reader.table(raw, "cdshooks")
@@ -150,8 +196,18 @@ def config_from_mapping(raw: Mapping[str, Any], *, base_dir: Path, origin: str =
     token = reader.string(sparql, "sparql", "update_token", None)
     feedback_file = reader.string(feedback, "feedback", "file", None)
     as_of = reader.date(server.get("as_of"), "server.as_of")
+    host = reader.string(server, "server", "host", "127.0.0.1")
+    if not host or not host.strip():
+        reader.fail("[server] `host` is empty; give an interface address such as 127.0.0.1")
+    issuers = tuple(_issuer(reader, item, i, base_dir) for i, item in enumerate(reader.tables(cds, "issuers")))
+    audience = (reader.string(cds, "cdshooks", "audience", None) or "").rstrip("/") or None
     return ServerConfig(
-        host=reader.string(server, "server", "host", "127.0.0.1") or "127.0.0.1",
+        host=host,
+        keep_alive_seconds=reader.number(server, "server", "keep_alive_seconds", 5.0, minimum=0.1),
+        header_timeout_seconds=reader.number(server, "server", "header_timeout_seconds", 10.0, minimum=0.1),
+        body_timeout_seconds=reader.number(server, "server", "body_timeout_seconds", 30.0, minimum=0.1),
+        max_header_bytes=reader.integer(server, "server", "max_header_bytes", 16_384, minimum=1024),
+        max_connections=reader.integer(server, "server", "max_connections", 200, minimum=1),
         port=reader.integer(server, "server", "port", 7878, minimum=0, maximum=65535),
         patients_dir=_resolve(base_dir, patients) if patients else None,
         as_of=as_of,
@@ -161,15 +217,19 @@ def config_from_mapping(raw: Mapping[str, Any], *, base_dir: Path, origin: str =
             max_body_bytes=reader.integer(sparql, "sparql", "max_body_bytes", 1_000_000, minimum=1),
             update_token=token or None,
             workers=reader.integer(sparql, "sparql", "workers", 2, minimum=1, maximum=64),
+            max_memory_bytes=reader.integer(sparql, "sparql", "max_memory_bytes", 1_073_741_824, minimum=0),
+            max_response_bytes=reader.integer(sparql, "sparql", "max_response_bytes", 20_000_000, minimum=1000),
         ),
         recommend=RecommendSettings(
             max_body_bytes=reader.integer(recommend, "recommend", "max_body_bytes", 5_000_000, minimum=1),
             concurrency=reader.integer(recommend, "recommend", "concurrency", 2, minimum=1, maximum=64),
+            timeout_seconds=reader.number(recommend, "recommend", "timeout_seconds", 30.0, minimum=0.1),
+            max_queue=reader.integer(recommend, "recommend", "max_queue", 8, minimum=0),
         ),
         cors=CorsSettings(allow_origins=reader.strings(cors, "cors", "allow_origins")),
         cdshooks=CdsHooksSettings(
-            issuers=tuple(_issuer(reader, item, i, base_dir) for i, item in enumerate(reader.tables(cds, "issuers"))),
-            audience=(reader.string(cds, "cdshooks", "audience", None) or "").rstrip("/") or None,
+            issuers=issuers,
+            audience=audience,
             clock_skew_seconds=reader.integer(cds, "cdshooks", "clock_skew_seconds", 60, minimum=0, maximum=600),
             max_token_lifetime_seconds=reader.integer(
                 cds, "cdshooks", "max_token_lifetime_seconds", 3600, minimum=1, maximum=86_400
@@ -197,10 +257,10 @@ def _issuer(reader: _Reader, item: Mapping[str, Any], index: int, base_dir: Path
     if jwks_file is not None:
         path = _resolve(base_dir, jwks_file)
         try:
-            jwks = json.loads(path.read_text(encoding="utf-8"))
+            jwks = strict_json_loads(read_regular_file(path, max_bytes=_MAX_CONFIG_BYTES))
         except OSError as exc:
-            reader.fail(f"[{where}] jwks_file {path}: cannot read it ({exc.strerror})")
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            reader.fail(f"[{where}] jwks_file {path}: cannot read it ({exc.strerror or exc})")
+        except JsonInputError as exc:
             reader.fail(f"[{where}] jwks_file {path}: not JSON ({exc}); it must hold a JWK Set {{\"keys\": [...]}}")
     else:
         jwks = inline

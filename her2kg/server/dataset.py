@@ -4,14 +4,16 @@ With `--patients DIR`, every Turtle patient (`*.ttl`) and FHIR R4 Bundle (`*.jso
 folder goes through the reasoning pipeline once, at start-up, in one store; the endpoint then
 serves that store: the knowledge base, the patients and everything the rules derived for them.
 JSON files that are not FHIR Bundles (for example `*.expect.json` next to vignettes) are
-skipped. If the pipeline cannot run, the raw patient Turtle is served next to the knowledge
-base instead, and the start-up log says so.
+skipped. If the pipeline cannot run, the patient Turtle (only each file's own patients, as the
+pipeline reads it) is served next to the knowledge base instead, and the start-up log says so.
+
+The start-up notes give counts only: file names can identify patients, so they are never logged.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +21,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from her2kg.errors import Her2kgError
+from her2kg.errors import Her2kgError, InputError
+from her2kg.safe_io import JsonInputError, read_regular_file, strict_json_loads
 
 log = logging.getLogger("her2kg.server")
 
@@ -47,27 +50,28 @@ def patient_documents(folder: Path) -> tuple[list[PatientDocument], list[str]]:
     if not folder.is_dir():
         raise Her2kgError(f"{folder}: not a folder; --patients takes a folder of .ttl and .json patient files")
     documents: list[PatientDocument] = []
-    notes: list[str] = []
+    skipped: Counter[str] = Counter()
     for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.suffix not in (".ttl", ".json"):
+        if path.suffix not in (".ttl", ".json"):
             continue
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            notes.append(f"{path.name}: skipped, unreadable ({type(exc).__name__})")
+            text = read_regular_file(path).decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            skipped["unreadable or not a regular file"] += 1
             continue
         if path.suffix == ".json":
             try:
-                parsed = json.loads(text)
-            except json.JSONDecodeError:
-                notes.append(f"{path.name}: skipped, not JSON")
+                parsed = strict_json_loads(text)
+            except JsonInputError:
+                skipped["not acceptable JSON"] += 1
                 continue
             if not isinstance(parsed, dict) or parsed.get("resourceType") != "Bundle":
-                notes.append(f"{path.name}: skipped, not a FHIR Bundle")
+                skipped["JSON but not a FHIR Bundle"] += 1
                 continue
             documents.append(PatientDocument(path.name, "fhir-json", text))
         else:
             documents.append(PatientDocument(path.name, "turtle", text))
+    notes = [f"{count} patient file(s) skipped: {why}" for why, count in sorted(skipped.items())]
     return documents, notes
 
 
@@ -86,7 +90,7 @@ def build_served_data(patients_dir: Path | None, *, as_of: date) -> ServedData:
         return ServedData(
             nquads=knowledge_only().nquads,
             as_of=as_of,
-            notes=(*notes, f"{patients_dir}: no .ttl or FHIR .json patient file found"),
+            notes=(*notes, "--patients: no .ttl or FHIR .json patient file found in the folder"),
         )
     try:
         return _reasoned(documents, notes, as_of)
@@ -101,9 +105,9 @@ def _reasoned(documents: Sequence[PatientDocument], notes: list[str], as_of: dat
 
     store = EmbeddedStore()
     reports = recommend_texts([(d.name, d.kind, d.text) for d in documents], as_of=as_of, store=store)
-    for document, report in zip(documents, reports, strict=False):
-        if not report.ok:
-            notes.append(f"{document.name}: the pipeline reported {len(report.errors)} error(s)")
+    failed = sum(1 for report in reports if not report.ok)
+    if failed:
+        notes.append(f"{failed} of {len(reports)} served patient report(s) have errors; `her2kg recommend` shows them")
     data = store.native.dump(format=ox.RdfFormat.N_QUADS)
     return ServedData(
         nquads=data, patients=tuple(d.name for d in documents), reasoned=True, as_of=as_of, notes=tuple(notes)
@@ -113,17 +117,25 @@ def _reasoned(documents: Sequence[PatientDocument], notes: list[str], as_of: dat
 def _raw(documents: Sequence[PatientDocument], notes: list[str], as_of: date) -> ServedData:
     store = ox.Store()
     store.bulk_load(knowledge_only().nquads, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+    from her2kg.patients import read_turtle
+
     loaded: list[str] = []
+    skipped: Counter[str] = Counter()
     for document in documents:
         if document.kind != "turtle":
-            notes.append(f"{document.name}: FHIR bundles need the pipeline; skipped")
+            skipped["FHIR bundles need the pipeline"] += 1
             continue
         try:
-            store.bulk_load(document.text.encode("utf-8"), format=ox.RdfFormat.TURTLE, to_graph=ox.DefaultGraph())
-        except SyntaxError:
-            notes.append(f"{document.name}: skipped, not valid Turtle; `her2kg validate` shows where")
+            patient = read_turtle(document.name, document.text.encode("utf-8"))
+        except InputError:
+            skipped["not valid Turtle (`her2kg validate` shows where)"] += 1
             continue
+        if not patient.readable:
+            skipped["no patient"] += 1
+            continue
+        store.bulk_load(patient.ntriples.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
         loaded.append(document.name)
+    notes.extend(f"{count} patient file(s) skipped: {why}" for why, count in sorted(skipped.items()))
     return ServedData(
         nquads=store.dump(format=ox.RdfFormat.N_QUADS), patients=tuple(loaded), as_of=as_of, notes=tuple(notes)
     )

@@ -10,6 +10,7 @@ configured file the feedback is validated and acknowledged but not kept.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,6 +108,8 @@ class FeedbackLog:
             lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
+            # created readable by the server's user only (0600): feedback names clinicians' choices
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as handle:
                 handle.write("\n".join(lines) + "\n")
         return len(lines)

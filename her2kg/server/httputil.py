@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -19,8 +20,29 @@ class BodyTooLarge(Exception):
         self.limit = limit
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """Read the whole body, refusing it as soon as it exceeds `limit` bytes."""
+class BodyTimeout(Exception):
+    """The request body did not arrive within the body timeout (HTTP 408)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"the request body did not arrive within {seconds:g} s; send it at once (body_timeout_seconds)"
+        )
+
+
+async def read_body(request: Request, limit: int, *, timeout: float | None = None) -> bytes:
+    """Read the whole body within `timeout` seconds, refusing it as soon as it exceeds `limit` bytes."""
+    if timeout is None:
+        timeout = getattr(request.app.state, "body_timeout", None) if "app" in request.scope else None
+    if timeout is None:
+        return await _read_body(request, limit)
+    try:
+        with anyio.fail_after(timeout):
+            return await _read_body(request, limit)
+    except TimeoutError:
+        raise BodyTimeout(timeout) from None
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         try:

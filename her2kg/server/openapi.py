@@ -92,7 +92,7 @@ _REPORT = {
         "knowledge_base": {
             "type": "object",
             "required": ["version", "iri"],
-            "properties": {"version": {"type": "string"}, "iri": {"type": "string"}},
+            "properties": {"version": {"type": "string"}, "iri": {"type": "string"}, "folder": {"type": "string"}, "digest": {"type": "string"}},
         },
         "as_of": {"type": "string", "format": "date"},
         "situation": {
@@ -174,13 +174,17 @@ def openapi_document() -> dict[str, Any]:
         "text/html": {"schema": {"type": "string"}},
     }
     sparql_errors = {
-        "400": _text("Malformed or refused request (SERVICE, LOAD, FROM, USING, dataset parameters)."),
+        "400": _text(
+            "Refused request, decided on the parse: SERVICE, LOAD, FROM, USING, an update sent as a query, "
+            "dataset parameters, or text that does not parse."
+        ),
         "401": _text("Update without a bearer token."),
         "403": _text("Update while updates are disabled, or with a wrong token."),
         "406": _text("No acceptable result format."),
         "413": _text("Request body or query string over the limit."),
         "415": _text("Unsupported Content-Type."),
-        "503": _text("Stopped at the time limit, or all workers busy."),
+        "408": _text("The body did not arrive within [server] body_timeout_seconds."),
+        "503": _text("Stopped at the time limit or the memory limit, or all workers busy."),
     }
     return {
         "openapi": "3.1.0",
@@ -228,7 +232,30 @@ def openapi_document() -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "200": _json("#/components/schemas/Report", "The report (contract section 2)."),
+                        "200": {
+                            "description": "The report (contract section 2); a Turtle document with several "
+                            "patients gives {\"reports\": [...]}, one report per patient.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "oneOf": [
+                                            {"$ref": "#/components/schemas/Report"},
+                                            {
+                                                "type": "object",
+                                                "required": ["reports"],
+                                                "properties": {
+                                                    "reports": {
+                                                        "type": "array",
+                                                        "items": {"$ref": "#/components/schemas/Report"},
+                                                    }
+                                                },
+                                            },
+                                        ]
+                                    }
+                                }
+                            },
+                        },
+                        "408": _json(errors, "The body did not arrive within [server] body_timeout_seconds."),
                         "400": _json(
                             errors,
                             "Unreadable input, or input not complete enough for a safe answer (then the body is "
@@ -236,7 +263,11 @@ def openapi_document() -> dict[str, Any]:
                         ),
                         "413": _json(errors, "The body is larger than [recommend] max_body_bytes."),
                         "415": _json(errors, "The body is not FHIR JSON or Turtle."),
-                        "503": _json(errors, "The reasoning pipeline is not available."),
+                        "503": _json(
+                            errors,
+                            "The run passed [recommend] timeout_seconds (it was stopped), every worker is busy and "
+                            "the queue is full (Retry-After), or the reasoning pipeline is not available.",
+                        ),
                     },
                 }
             },

@@ -6,12 +6,16 @@ today) and `unavailable=<drug key or NCIt code>`, repeatable.
 
 200 with the report; 400 with `{"errors": [...]}` when the input cannot be read or is not
 complete enough for a safe answer (then the body is the report itself, whose `errors` say
-what is missing, and nothing is permitted); 413 / 415 for a body too large / of another type.
+what is missing, and nothing is permitted); 413 / 415 for a body too large / of another type;
+408 when the body does not arrive within the body timeout; 503 with `Retry-After` when the
+workers are busy and the queue is full, or the evaluation ran past the time limit.
+
+A Turtle document with several patients gives one report per patient:
+`{"reports": [...]}` (200 when every report is complete, else 400).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from datetime import date
@@ -21,8 +25,16 @@ from starlette.responses import JSONResponse, Response
 
 from her2kg.errors import Her2kgError, UsageError
 from her2kg.server.access_log import log_failure
-from her2kg.server.httputil import BodyTooLarge, json_error, media_type, read_body
-from her2kg.server.pipeline import Document, PipelineRunner, PipelineUnavailable
+from her2kg.safe_io import JsonInputError, strict_json_loads
+from her2kg.server.httputil import BodyTimeout, BodyTooLarge, json_error, media_type, read_body
+from her2kg.server.pipeline import (
+    Document,
+    PipelineBusy,
+    PipelineFailed,
+    PipelineRunner,
+    PipelineTimeout,
+    PipelineUnavailable,
+)
 
 log = logging.getLogger("her2kg.server")
 
@@ -35,9 +47,10 @@ _DRUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 class RecommendEndpoint:
-    def __init__(self, pipeline: PipelineRunner, *, max_body_bytes: int) -> None:
+    def __init__(self, pipeline: PipelineRunner, *, max_body_bytes: int, body_timeout: float = 30.0) -> None:
         self.pipeline = pipeline
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
 
     async def handle(self, request: Request) -> Response:
         kind = KINDS.get(media_type(request))
@@ -70,9 +83,11 @@ class RecommendEndpoint:
                     field="unavailable",
                 )
         try:
-            body = await read_body(request, self.max_body_bytes)
+            body = await read_body(request, self.max_body_bytes, timeout=self.body_timeout)
         except BodyTooLarge as exc:
             return json_error(413, "body-too-large", str(exc))
+        except BodyTimeout as exc:
+            return json_error(408, "body-timeout", str(exc), headers={"Connection": "close"})
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -87,6 +102,10 @@ class RecommendEndpoint:
             reports = await self.pipeline.run([Document("request", kind, text)], as_of=as_of, unavailable=unavailable)
         except PipelineUnavailable as exc:
             return json_error(503, "unavailable", str(exc))
+        except (PipelineBusy, PipelineTimeout) as exc:
+            return json_error(503, "busy", str(exc), headers={"Retry-After": "5"})
+        except PipelineFailed as exc:
+            return json_error(500, "internal-error", str(exc))
         except UsageError as exc:
             return json_error(400, "invalid-parameter", str(exc), field="unavailable")
         except Her2kgError as exc:
@@ -94,15 +113,18 @@ class RecommendEndpoint:
         except Exception as exc:  # noqa: BLE001 - no patient data in the log, only where it failed
             log_failure(log, "the pipeline failed on a /recommend request", exc)
             return json_error(500, "internal-error", "her2kg failed to evaluate the input; the server log has the details")
-        report = reports[0]
-        return JSONResponse(report.to_json(), status_code=200 if report.ok else 400)
+        if len(reports) == 1:
+            report = reports[0]
+            return JSONResponse(report.to_json(), status_code=200 if report.ok else 400)
+        ok = bool(reports) and all(r.ok for r in reports)
+        return JSONResponse({"reports": [r.to_json() for r in reports]}, status_code=200 if ok else 400)
 
 
 def _bundle_problem(text: str) -> str:
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return f"the body is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        document = strict_json_loads(text)
+    except JsonInputError as exc:
+        return f"the body is not acceptable JSON: {exc}"
     if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
         return 'the body must be a FHIR R4 Bundle: a JSON object with "resourceType": "Bundle"'
     return ""

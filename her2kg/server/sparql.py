@@ -7,11 +7,13 @@
   `text/tab-separated-values`; CONSTRUCT / DESCRIBE: `text/turtle` (default),
   `application/n-triples`, `application/ld+json`, `application/rdf+xml`; chosen by `Accept`.
 - No query: the service description (RDF), or the query page when the client asks for HTML.
-- Limits: the query runs in a worker process killed at the time limit (503); at most
-  `max_results` rows or triples are returned, and a cut result carries the headers
-  `X-Her2kg-Truncated: true` and `X-SPARQL-MaxRows: <limit>`; a body over `max_body_bytes`
+- Limits: the query runs in a worker process killed at the time limit (503), whose memory is
+  capped (`max_memory_bytes`); at most `max_results` rows or triples and `max_response_bytes`
+  bytes are returned, and a cut result carries the headers `X-Her2kg-Truncated: true`,
+  `X-SPARQL-MaxRows: <limit>` and `X-Her2kg-Max-Bytes: <limit>`; a body over `max_body_bytes`
   gets 413.
-- Refused with 400: SERVICE, LOAD, FROM / FROM NAMED, USING, and the protocol's dataset
+- Refused with 400, decided on the parse (`sparql_guard`): SERVICE, LOAD, FROM / FROM NAMED,
+  USING, an update sent as a query, any text that does not parse, and the protocol's dataset
   parameters (`default-graph-uri`, `named-graph-uri`, `using-graph-uri`, ...).
 """
 
@@ -29,14 +31,15 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from her2kg.server import negotiation
 from her2kg.server.config import SparqlSettings
 from her2kg.server.html_page import Page
-from her2kg.server.httputil import BodyTooLarge, media_type, read_body
+from her2kg.server.httputil import BodyTimeout, BodyTooLarge, media_type, read_body
 from her2kg.server.service_description import service_description
-from her2kg.server.sparql_guard import RefusedRequest, inspect_query, inspect_update
+from her2kg.server.sparql_guard import RefusedRequest, precheck_query, precheck_update
 from her2kg.server.sparql_pool import PoolBusy, QueryPool, QueryTimeout, WorkerFailed
 from her2kg.server.sparql_worker import Failure, NotAcceptable, QueryJob, QueryOutcome, UpdateJob, UpdateOutcome
 from her2kg.vocabulary import PREFIXES
 
 _DATASET_PARAMETERS = ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri")
+_FAILURE_STATUS = {"syntax": 400, "refused": 400, "memory": 503, "internal": 500}
 _FORM = "application/x-www-form-urlencoded"
 _QUERY = "application/sparql-query"
 _UPDATE = "application/sparql-update"
@@ -79,6 +82,8 @@ class SparqlEndpoint:
             return _text(exc.status, exc.message, exc.headers)
         except BodyTooLarge as exc:
             return _text(413, str(exc))
+        except BodyTimeout as exc:
+            return _text(408, str(exc), {"Connection": "close"})
 
     # -- reading the request ---------------------------------------------------------------
 
@@ -147,34 +152,34 @@ class SparqlEndpoint:
 
     async def _query(self, request: Request, text: str) -> Response:
         try:
-            inspection = inspect_query(text)
+            precheck_query(text)  # cheap; the worker decides by the parse before running anything
         except RefusedRequest as exc:
             raise ProtocolError(400, str(exc)) from None
         accept = request.headers.get("accept")
         results_type = negotiation.choose(accept, negotiation.RESULT_TYPES)
         graph_type = negotiation.choose(accept, negotiation.GRAPH_TYPES)
-        if inspection.form in ("SELECT", "ASK") and results_type is None:
-            raise ProtocolError(406, _not_acceptable("results"))
-        if inspection.form in ("CONSTRUCT", "DESCRIBE") and graph_type is None:
-            raise ProtocolError(406, _not_acceptable("graph"))
+        if results_type is None and graph_type is None:
+            raise ProtocolError(406, _not_acceptable("results") + "; " + _not_acceptable("graph"))
         job = QueryJob(
             text=text,
             results_type=results_type,
             graph_type=graph_type,
             max_results=self.settings.max_results,
             prefixes=tuple(PREFIXES.items()),
+            max_bytes=self.settings.max_response_bytes,
         )
         outcome = await self._run(lambda pool: pool.run(job))
         if isinstance(outcome, NotAcceptable):
             raise ProtocolError(406, _not_acceptable(outcome.kind))
         if isinstance(outcome, Failure):
-            raise ProtocolError(400 if outcome.kind == "syntax" else 500, outcome.message)
+            raise ProtocolError(_FAILURE_STATUS.get(outcome.kind, 500), outcome.message)
         if not isinstance(outcome, QueryOutcome):
             raise ProtocolError(500, "the query worker gave an unexpected answer; see the server log")
         headers = {"Vary": "Accept", "Cache-Control": "no-store"}
         if outcome.truncated:
             headers["X-Her2kg-Truncated"] = "true"
             headers["X-SPARQL-MaxRows"] = str(self.settings.max_results)
+            headers["X-Her2kg-Max-Bytes"] = str(self.settings.max_response_bytes)
         content_type = outcome.media_type
         if content_type.startswith("text/") or content_type.endswith(("+xml", "+json", "/n-triples")):
             content_type += "; charset=utf-8"
@@ -201,12 +206,12 @@ class SparqlEndpoint:
         if not hmac.compare_digest(credential.strip().encode("utf-8"), token.encode("utf-8")):
             raise ProtocolError(403, "the update token is not valid for this server")
         try:
-            inspect_update(text)
+            precheck_update(text)  # cheap; the worker decides by the parse before running anything
         except RefusedRequest as exc:
             raise ProtocolError(400, str(exc)) from None
         outcome = await self._run(lambda pool: pool.update(UpdateJob(text)))
         if isinstance(outcome, Failure):
-            raise ProtocolError(400 if outcome.kind == "syntax" else 500, outcome.message)
+            raise ProtocolError(_FAILURE_STATUS.get(outcome.kind, 500), outcome.message)
         if not isinstance(outcome, UpdateOutcome):
             raise ProtocolError(500, "the query worker gave an unexpected answer; see the server log")
         return Response(status_code=204)
@@ -225,7 +230,7 @@ class SparqlEndpoint:
         except PoolBusy as exc:
             raise ProtocolError(503, str(exc), {"Retry-After": "1"}) from None
         except WorkerFailed as exc:
-            raise ProtocolError(500, f"{exc}; it has been restarted, retry the request") from None
+            raise ProtocolError(503, f"{exc}; it has been restarted", {"Retry-After": "1"}) from None
 
 
 def _unify(parameters: Mapping[str, Sequence[str]], query_body: str | None, update_body: str | None) -> SparqlRequest:

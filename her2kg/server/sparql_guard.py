@@ -1,36 +1,75 @@
-"""Refuse SPARQL requests that would make the server fetch a URL, and find a query's form.
+"""Decide what a SPARQL request does from its parse, and refuse what would make the server fetch a URL.
 
 pyoxigraph executes `SERVICE <url>` and `LOAD <url>` by making HTTP requests, so the endpoint
 must never pass them on. A dataset clause (`FROM`, `FROM NAMED`, `USING`, `USING NAMED`) names
 graphs to load in some engines; this endpoint serves one default graph, so those are refused
-as well.
+as well, and so is any update sent to the query side.
 
-The check works on tokens, not on substrings: a lexer skips comments, string literals, IRIs,
-variables, prefixed names and language tags, and looks at the remaining bare keywords, in any
-letter case and at any nesting depth (a `SERVICE` inside a sub-query is a bare keyword like any
-other). SPARQL allows `\\uXXXX` escapes anywhere in a request; the text is checked both as
-given and with those escapes decoded, and refused if either reading has a forbidden keyword,
-so neither interpretation of the escapes can hide one.
+The decision is taken on the parse tree of rdflib's SPARQL 1.1 parser, never on tokens: a
+request that does not parse is refused (400) rather than passed on, and a parsed request is
+refused when any node of its tree, at any depth, is a SERVICE pattern, a LOAD, a dataset
+clause or (on the query side) an update operation. Spelling cannot hide one: case, comments,
+keywords glued to the next token (`SERVICESILENT<url>`, `SERVICEex:x`, `FROMNAMED<iri>`),
+prefixed names and nesting all either parse into the same tree or do not parse at all.
+
+SPARQL allows `\\uXXXX` escapes anywhere; rdflib decodes them before parsing, pyoxigraph only
+inside strings and IRIs. The text is therefore parsed in both readings (escapes decoded, and
+escapes replaced by a plain letter, which keeps the token structure pyoxigraph sees) and must
+be clean in both.
+
+A cheap token scan (`precheck_query`, `precheck_update`) runs first in the server process; it
+refuses bare forbidden keywords without waiting for a worker, and never lets anything through
+that the parse would refuse, because the parse runs in the worker regardless.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 QUERY_FORMS: tuple[str, ...] = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_KEYWORDS: frozenset[str] = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 )
-_FORBIDDEN: dict[str, str] = {
-    "SERVICE": "SERVICE (federated query) is not allowed: this endpoint never fetches other endpoints; "
-    "run the remote part against that endpoint yourself",
-    "LOAD": "LOAD is not allowed: this endpoint never fetches documents from URLs; "
-    "send the triples with INSERT DATA instead",
-    "FROM": "FROM / FROM NAMED dataset clauses are not allowed: this endpoint answers over its one "
-    "default graph (the knowledge base and the served patients); remove the FROM clause",
-    "USING": "USING / USING NAMED dataset clauses are not allowed: this endpoint updates its one "
-    "default graph; remove the USING clause",
+_SERVICE_MESSAGE = (
+    "SERVICE (federated query) is not allowed: this endpoint never fetches other endpoints; "
+    "run the remote part against that endpoint yourself"
+)
+_LOAD_MESSAGE = (
+    "LOAD is not allowed: this endpoint never fetches documents from URLs; send the triples with INSERT DATA instead"
+)
+_FROM_MESSAGE = (
+    "FROM / FROM NAMED dataset clauses are not allowed: this endpoint answers over its one "
+    "default graph (the knowledge base and the served patients); remove the FROM clause"
+)
+_USING_MESSAGE = (
+    "USING / USING NAMED dataset clauses are not allowed: this endpoint updates its one "
+    "default graph; remove the USING clause"
+)
+_UPDATE_ON_QUERY_MESSAGE = (
+    "this is a SPARQL Update, not a query; send it as `update=` (form) or with "
+    "Content-Type application/sparql-update, with the update token"
+)
+_FORBIDDEN_WORDS: dict[str, str] = {
+    "SERVICE": _SERVICE_MESSAGE,
+    "LOAD": _LOAD_MESSAGE,
+    "FROM": _FROM_MESSAGE,
+    "USING": _USING_MESSAGE,
+}
+_FORBIDDEN_NODES: dict[str, str] = {
+    "ServiceGraphPattern": _SERVICE_MESSAGE,
+    "Load": _LOAD_MESSAGE,
+    "DatasetClause": _FROM_MESSAGE,
+    "UsingClause": _USING_MESSAGE,
+}
+_FORM_NODES: dict[str, str] = {
+    "SelectQuery": "SELECT",
+    "AskQuery": "ASK",
+    "ConstructQuery": "CONSTRUCT",
+    "DescribeQuery": "DESCRIBE",
 }
 
 _TOKEN = re.compile(
@@ -49,18 +88,22 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_ANY_ESCAPE = re.compile(r"\\[uU]")
 
 
 class RefusedRequest(ValueError):
-    """The request is well-formed enough to read but not allowed here (HTTP 400)."""
+    """The request is not allowed here, or cannot be read well enough to allow it (HTTP 400)."""
 
 
 @dataclass(frozen=True)
 class Inspection:
-    """What the lexer found: the query form (SELECT, ASK, CONSTRUCT, DESCRIBE) or None."""
+    """What the parse found: the query form (SELECT, ASK, CONSTRUCT, DESCRIBE) or None for an update."""
 
     form: str | None
     is_update: bool
+
+
+# -- the cheap pre-check (tokens) -----------------------------------------------------------
 
 
 def bare_keywords(text: str) -> list[str]:
@@ -78,34 +121,143 @@ def decode_escapes(text: str) -> str:
     return _ESCAPE.sub(one, text)
 
 
-def _readings(text: str) -> list[list[str]]:
+def _token_readings(text: str) -> list[list[str]]:
     decoded = decode_escapes(text)
     return [bare_keywords(text)] if decoded == text else [bare_keywords(text), bare_keywords(decoded)]
 
 
-def _refuse_forbidden(readings: list[list[str]]) -> None:
+def _refuse_words(readings: list[list[str]]) -> None:
     for words in readings:
         for word in words:
-            if word in _FORBIDDEN:
-                raise RefusedRequest(_FORBIDDEN[word])
+            if word in _FORBIDDEN_WORDS:
+                raise RefusedRequest(_FORBIDDEN_WORDS[word])
+
+
+def precheck_query(text: str) -> None:
+    """Refuse a query whose tokens alone show a forbidden keyword or an update (no parse)."""
+    readings = _token_readings(text)
+    _refuse_words(readings)
+    for word in readings[0]:
+        if word in QUERY_FORMS:
+            return
+        if word in UPDATE_KEYWORDS:
+            raise RefusedRequest(_UPDATE_ON_QUERY_MESSAGE)
+
+
+def precheck_update(text: str) -> None:
+    """Refuse an update whose tokens alone show a forbidden keyword (no parse)."""
+    _refuse_words(_token_readings(text))
+
+
+# -- the decision (parse) -------------------------------------------------------------------
 
 
 def inspect_query(text: str) -> Inspection:
-    """Check a SPARQL query; return its form. Raises `RefusedRequest` for forbidden operations."""
-    readings = _readings(text)
-    _refuse_forbidden(readings)
-    for word in readings[0]:
-        if word in QUERY_FORMS:
-            return Inspection(form=word, is_update=False)
-        if word in UPDATE_KEYWORDS:
-            raise RefusedRequest(
-                "this is a SPARQL Update, not a query; send it as `update=` (form) or with "
-                "Content-Type application/sparql-update, with the update token"
-            )
-    return Inspection(form=None, is_update=False)
+    """Check a SPARQL query by its parse; return its form. Raises `RefusedRequest`."""
+    precheck_query(text)
+    return _inspect_query_cached(text)
 
 
 def inspect_update(text: str) -> Inspection:
-    """Check a SPARQL update request. Raises `RefusedRequest` for forbidden operations."""
-    _refuse_forbidden(_readings(text))
+    """Check a SPARQL update request by its parse. Raises `RefusedRequest`."""
+    precheck_update(text)
+    return _inspect_update_cached(text)
+
+
+@lru_cache(maxsize=512)
+def _inspect_query_cached(text: str) -> Inspection:
+    from rdflib.plugins.sparql.parser import Query, UpdateUnit
+
+    forms: set[str] = set()
+    for reading in _parse_readings(text):
+        try:
+            tree = Query.parse_string(reading, parse_all=True)
+        except Exception as exc:  # noqa: BLE001 - pyparsing raises ParseException, RecursionError, ...
+            if _parses(UpdateUnit, reading):
+                raise RefusedRequest(_UPDATE_ON_QUERY_MESSAGE) from None
+            raise RefusedRequest(_parse_failure(exc)) from None
+        names = _node_names(tree)
+        _refuse_nodes(names)
+        forms |= {_FORM_NODES[n] for n in names if n in _FORM_NODES}
+    if len(forms) != 1:
+        raise RefusedRequest("the query has no single form (SELECT, ASK, CONSTRUCT or DESCRIBE); send one query")
+    return Inspection(form=forms.pop(), is_update=False)
+
+
+@lru_cache(maxsize=128)
+def _inspect_update_cached(text: str) -> Inspection:
+    from rdflib.plugins.sparql.parser import UpdateUnit
+
+    for reading in _parse_readings(text):
+        try:
+            tree = UpdateUnit.parse_string(reading, parse_all=True)
+        except Exception as exc:  # noqa: BLE001 - pyparsing raises ParseException, RecursionError, ...
+            raise RefusedRequest(_parse_failure(exc)) from None
+        _refuse_nodes(_node_names(tree))
     return Inspection(form=None, is_update=True)
+
+
+def _parse_readings(text: str) -> list[str]:
+    """The texts to parse: escapes decoded (rdflib's reading), and escapes neutralised (pyoxigraph's)."""
+    if not _ANY_ESCAPE.search(text):
+        return [text]
+    return [decode_escapes(text), _ESCAPE.sub("a", text)]
+
+
+def _parses(element: Any, text: str) -> bool:
+    try:
+        element.parse_string(text, parse_all=True)
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
+def _parse_failure(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "the SPARQL text is nested too deeply to check; simplify it"
+    where = ""
+    line, column = getattr(exc, "lineno", None), getattr(exc, "col", None)
+    if line is not None and column is not None:
+        where = f" at line {line}, column {column}"
+    return (
+        f"the SPARQL text does not parse{where}; this endpoint runs only SPARQL 1.1 it can check "
+        "(write keywords apart from the next token, and characters directly rather than as \\u escapes "
+        "outside strings)"
+    )
+
+
+def _refuse_nodes(names: set[str]) -> None:
+    for name, message in _FORBIDDEN_NODES.items():
+        if name in names:
+            raise RefusedRequest(message)
+
+
+def _node_names(tree: Any) -> set[str]:
+    """The names of every parse node (`CompValue.name`) anywhere in an rdflib parse tree."""
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    names: set[str] = set()
+    seen: set[int] = set()
+    stack: list[Any] = [tree]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, CompValue):
+            names.add(node.name)
+            stack.extend(node.values())
+        elif isinstance(node, ParseResults):
+            stack.extend(_children(node))
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+    return names
+
+
+def _children(results: Any) -> Iterator[Any]:
+    yield from list(results)
+    for _, value in results.items():
+        yield value

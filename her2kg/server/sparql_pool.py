@@ -63,8 +63,9 @@ class _Worker:
 class QueryPool:
     """`size` worker processes over the same data; thread-safe; `close()` stops them all."""
 
-    def __init__(self, data: bytes, *, size: int, timeout: float) -> None:
+    def __init__(self, data: bytes, *, size: int, timeout: float, memory_bytes: int = 0) -> None:
         self._data = data
+        self._memory_bytes = memory_bytes
         self._size = size
         self._timeout = timeout
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -185,9 +186,14 @@ class QueryPool:
                 raise QueryTimeout(f"the request ran longer than the limit of {timeout:g} s")
             outcome = worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError) as exc:
-            raise WorkerFailed(f"a query worker stopped unexpectedly ({type(exc).__name__})") from exc
-        if isinstance(outcome, Failure) and outcome.kind == "internal":
-            log.warning("SPARQL worker reported an internal error")
+            code = _exit_code(worker)
+            log.error("SPARQL worker (pid %s) stopped during a request: %s", worker.pid, code)
+            raise WorkerFailed(
+                f"the query worker stopped during the request ({code}); the usual cause is a query needing "
+                "more memory than [sparql] max_memory_bytes"
+            ) from exc
+        if isinstance(outcome, Failure) and outcome.kind in ("internal", "memory"):
+            log.warning("SPARQL worker (pid %s) reported a failure: %s", worker.pid, outcome.kind)
         return outcome
 
     def _spawn(self, data: bytes) -> _Worker:
@@ -196,7 +202,7 @@ class QueryPool:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH", "")) if p)
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "her2kg.server.sparql_worker", str(theirs.fileno())],
+                [sys.executable, "-m", "her2kg.server.sparql_worker", str(theirs.fileno()), str(self._memory_bytes)],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 env=env,
@@ -219,6 +225,7 @@ class QueryPool:
         try:
             ready, triples = parent.recv()
         except (EOFError, OSError) as exc:
+            log.error("SPARQL worker (pid %s) stopped while loading the data: %s", worker.pid, _exit_code(worker))
             self._kill(worker)
             raise WorkerFailed("a query worker could not load the data") from exc
         self._triples = int(triples)
@@ -254,3 +261,19 @@ class QueryPool:
 
         if not self._closed:
             threading.Thread(target=start_replacement, name="her2kg-sparql-restart", daemon=True).start()
+
+
+def _exit_code(worker: _Worker) -> str:
+    """How a worker ended, for the log: 'exit code N', 'signal NAME' or 'still running'."""
+    import signal as _signal
+
+    try:
+        code = worker.process.wait(timeout=2.0)
+    except subprocess.TimeoutExpired:
+        return "still running"
+    if code < 0:
+        try:
+            return f"signal {_signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"

@@ -2,11 +2,18 @@
 
 A query that runs past the time limit cannot be interrupted inside pyoxigraph, so the server
 runs every query in one of these processes and kills the process when the limit is reached
-(`sparql_pool`). A worker is started as `python -m her2kg.server.sparql_worker FD` with one
-end of a socket pair on file descriptor FD; it imports only pyoxigraph and the standard
-library, so that it starts quickly, and it never re-imports the server's main module.
+(`sparql_pool`). A worker is started as `python -m her2kg.server.sparql_worker FD
+MEMORY_BYTES` with one end of a socket pair on file descriptor FD; it imports pyoxigraph, the
+request guard (rdflib's SPARQL parser) and the standard library, and never re-imports the
+server's main module.
 
-Results are capped at `max_results` rows (or triples); the outcome says when it was cut.
+Every request is checked by its parse (`sparql_guard`) here, inside the time and memory
+limits, before pyoxigraph sees it. Once the data is loaded, the worker's address space is
+capped at what it uses plus MEMORY_BYTES (`RLIMIT_AS`), so a query that needs more fails
+(or the worker dies and is replaced) instead of exhausting the machine.
+
+Results are capped at `max_results` rows (or triples) and at `max_bytes` bytes of body; the
+outcome says when it was cut.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ class QueryJob:
     graph_type: str | None  # media type for CONSTRUCT / DESCRIBE, None if the client accepts none
     max_results: int
     prefixes: tuple[tuple[str, str], ...] = ()
+    max_bytes: int = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,7 @@ class UpdateOutcome:
 
 @dataclass(frozen=True)
 class Failure:
-    kind: str  # "syntax" (the client's error) or "internal"
+    kind: str  # "syntax" or "refused" (the client's error), "memory" or "internal"
     message: str
 
 
@@ -88,13 +96,36 @@ def load_store(data: bytes) -> ox.Store:
     return store
 
 
-def worker_main(conn: Connection) -> None:
+def limit_memory(extra_bytes: int) -> None:
+    """Cap this process's address space at its current size plus `extra_bytes` (0: no cap)."""
+    if extra_bytes <= 0:
+        return
+    import resource
+
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            current = int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        current = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    limit = current + extra_bytes
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def worker_main(conn: Connection, memory_bytes: int = 0) -> None:
     """Serve one pool connection: receive the data, load it, then answer jobs until told to stop."""
+    from her2kg.server import sparql_guard  # imported (and its grammar built) before the memory cap
+
+    sparql_guard.inspect_query("ASK {}")
     try:
         data = conn.recv_bytes()
     except (EOFError, OSError):
         return
     store = load_store(data)
+    del data
+    limit_memory(memory_bytes)
     conn.send(("ready", len(store)))
     while True:
         try:
@@ -111,14 +142,22 @@ def worker_main(conn: Connection) -> None:
 
 
 def handle(store: ox.Store, job: QueryJob | UpdateJob) -> QueryOutcome | NotAcceptable | UpdateOutcome | Failure:
-    """Run one job against a store (also used directly by tests)."""
+    """Check one job by its parse, then run it against a store (also used directly by tests)."""
+    from her2kg.server.sparql_guard import RefusedRequest, inspect_query, inspect_update
+
     try:
         if isinstance(job, UpdateJob):
+            inspect_update(job.text)
             store.update(job.text)
             return UpdateOutcome(data=store.dump(format=ox.RdfFormat.N_QUADS), triples=len(store))
+        inspect_query(job.text)
         return run_query(store, job)
+    except RefusedRequest as exc:
+        return Failure("refused", str(exc))
     except SyntaxError as exc:
         return Failure("syntax", f"the SPARQL text does not parse: {exc}")
+    except MemoryError:
+        return Failure("memory", "the request needed more memory than the limit ([sparql] max_memory_bytes)")
     except Exception as exc:  # noqa: BLE001 - reported to the client as a 500 with the reason
         return Failure("internal", f"{type(exc).__name__}: {exc}")
 
@@ -136,37 +175,74 @@ def run_query(store: ox.Store, job: QueryJob) -> QueryOutcome | NotAcceptable:
         return _solutions(result, job)
     if job.graph_type is None:
         return NotAcceptable("graph")
+    return _graph(result, job)
+
+
+def _graph(result: Any, job: QueryJob) -> QueryOutcome:
     triples: list[ox.Triple] = []
     truncated = False
+    size = 0
     for triple in result:
         if len(triples) >= job.max_results:
             truncated = True
             break
+        size += len(str(triple)) + 3
+        if size > job.max_bytes:
+            truncated = True
+            break
         triples.append(triple)
-    body = ox.serialize(triples, format=GRAPH_FORMATS[job.graph_type], prefixes=dict(job.prefixes) or None)
-    return QueryOutcome(job.graph_type, body or b"", len(triples), truncated)
+    prefixes = dict(job.prefixes) or None
+    media_type = job.graph_type or "text/turtle"
+
+    def serialize(kept: list[ox.Triple]) -> bytes:
+        return ox.serialize(kept, format=GRAPH_FORMATS[media_type], prefixes=prefixes) or b""
+
+    body = serialize(triples)
+    while len(body) > job.max_bytes and triples:
+        triples = triples[: len(triples) // 2]
+        truncated = True
+        body = serialize(triples)
+    return QueryOutcome(media_type, body, len(triples), truncated)
 
 
 def _solutions(solutions: ox.QuerySolutions, job: QueryJob) -> QueryOutcome:
+    """The solutions as JSON, counting bytes while serialising; other formats are converted."""
     variables = [v.value for v in solutions.variables]
-    bindings: list[dict[str, Any]] = []
+    head = json.dumps({"head": {"vars": variables}, "results": {"bindings": []}}, ensure_ascii=False, separators=(",", ":"))
+    opening, closing = head[: -len("]}}")], "]}}"
+    budget = job.max_bytes - len(opening.encode("utf-8")) - len(closing)
+    rows: list[bytes] = []
+    size = 0
     truncated = False
     for solution in solutions:
-        if len(bindings) >= job.max_results:
+        if len(rows) >= job.max_results:
             truncated = True
             break
         row: dict[str, Any] = {}
         for name, term in zip(variables, solution, strict=True):
             if term is not None:
                 row[name] = term_json(term)
-        bindings.append(row)
-    document = {"head": {"vars": variables}, "results": {"bindings": bindings}}
-    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        encoded = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        size += len(encoded) + 1
+        if size > budget:
+            truncated = True
+            break
+        rows.append(encoded)
     media_type = job.results_type or "application/sparql-results+json"
-    if media_type != "application/sparql-results+json":
+
+    def serialize(kept: list[bytes]) -> bytes:
+        body = opening.encode("utf-8") + b",".join(kept) + closing.encode("utf-8")
+        if media_type == "application/sparql-results+json":
+            return body
         parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        body = parsed.serialize(format=RESULT_FORMATS[media_type])
-    return QueryOutcome(media_type, body, len(bindings), truncated)
+        return parsed.serialize(format=RESULT_FORMATS[media_type]) or b""
+
+    body = serialize(rows)
+    while len(body) > job.max_bytes and rows:
+        rows = rows[: len(rows) // 2]
+        truncated = True
+        body = serialize(rows)
+    return QueryOutcome(media_type, body, len(rows), truncated)
 
 
 def term_json(term: Any) -> dict[str, Any]:
@@ -195,11 +271,12 @@ def term_json(term: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m her2kg.server.sparql_worker FD`: serve the pool connection on file descriptor FD."""
+    """`python -m her2kg.server.sparql_worker FD [MEMORY_BYTES]`: serve the pool connection on FD."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
     conn = Connection(int(argv[0]))
+    memory_bytes = int(argv[1]) if len(argv) > 1 else 0
     try:
-        worker_main(conn)
+        worker_main(conn, memory_bytes)
     finally:
         conn.close()
     return 0

@@ -56,6 +56,7 @@ class RemoteStoreError(Her2kgError):
     """A SPARQL server refused a request or could not be reached."""
 
     def __init__(self, url: str, status: int | None, message: str) -> None:
+        url = redact_url(url)
         where = f"{url} answered HTTP {status}" if status is not None else f"{url} could not be reached"
         super().__init__(f"{where}: {message}")
         self.url = url
@@ -128,7 +129,7 @@ class RemoteSparqlStore:
         return self.endpoint.graph
 
     def __repr__(self) -> str:
-        return f"RemoteSparqlStore({self.endpoint.query_url!r}, graph={self.endpoint.graph!r})"
+        return f"RemoteSparqlStore({redact_url(self.endpoint.query_url)!r}, graph={self.endpoint.graph!r})"
 
     # -- TripleStore ----------------------------------------------------------------------------
     def load_ntriples(self, data: str) -> None:
@@ -375,9 +376,21 @@ def _with_params(url: str, params: list[tuple[str, str]]) -> str:
 
 
 def _plain(url: str) -> str:
-    """The URL without its query string (which may hold a long graph IRI)."""
+    """The URL without its query string (which may hold a long graph IRI) and without credentials."""
     parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return redact_url(urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")))
+
+
+def redact_url(url: str) -> str:
+    """The URL with any `user:password@` replaced by `***@`, for messages and logs."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "(a URL that does not parse)"
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urllib.parse.urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
 
 
 def _error_text(exc: urllib.error.HTTPError) -> str:
