@@ -3,7 +3,8 @@
 The engine is set-at-a-time: one pass of a rule covers every patient in the store. A stratum
 runs once, since its rules read only what lower strata derive (a test checks this); a stratum
 with a rule marked `recursive` runs to a fixpoint, and one that still adds triples after
-`max_passes` passes is an error that names its rules.
+`max_passes` passes is an error that names its rules. The returned `EngineRun` gives the time
+of each stratum and of each rule in it (`benchmarks/engine_profile.py` prints them as tables).
 """
 
 from __future__ import annotations
@@ -21,11 +22,20 @@ DEFAULT_MAX_PASSES = 8
 
 
 @dataclass(frozen=True)
+class RuleRun:
+    """The time one rule took in a stratum (summed over the stratum's passes)."""
+
+    rule_id: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class StratumRun:
     stratum: int
     passes: int
     triples_added: int  # -1 when the stratum ran once and the store was not counted
     seconds: float
+    rules: tuple[RuleRun, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,10 +56,11 @@ def run_rules(store: TripleStore, rules: Sequence[Rule], *, max_passes: int = DE
     for stratum, group in groupby(ordered, key=lambda r: r.stratum):
         stratum_rules = list(group)
         started = time.perf_counter()
+        timings = dict.fromkeys((r.id for r in stratum_rules), 0.0)
         if not any(rule.recursive for rule in stratum_rules):
             for rule in stratum_rules:
-                _apply(store, rule)
-            runs.append(StratumRun(stratum, 1, -1, time.perf_counter() - started))
+                timings[rule.id] += _apply(store, rule)
+            runs.append(StratumRun(stratum, 1, -1, time.perf_counter() - started, _rule_runs(timings)))
             continue
         before = store.triple_count()
         size = before
@@ -66,17 +77,24 @@ def run_rules(store: TripleStore, rules: Sequence[Rule], *, max_passes: int = DE
                     "a rule probably mints a new node on every pass",
                 )
             for rule in stratum_rules:
-                _apply(store, rule)
+                timings[rule.id] += _apply(store, rule)
             new_size = store.triple_count()
             if new_size == size:
                 break
             size = new_size
-        runs.append(StratumRun(stratum, passes, size - before, time.perf_counter() - started))
+        runs.append(StratumRun(stratum, passes, size - before, time.perf_counter() - started, _rule_runs(timings)))
     return EngineRun(tuple(runs))
 
 
-def _apply(store: TripleStore, rule: Rule) -> None:
+def _rule_runs(timings: dict[str, float]) -> tuple[RuleRun, ...]:
+    return tuple(RuleRun(rule_id, seconds) for rule_id, seconds in timings.items())
+
+
+def _apply(store: TripleStore, rule: Rule) -> float:
+    """Run one rule; return the seconds it took."""
+    started = time.perf_counter()
     try:
         store.update(rule.text)
     except Exception as exc:  # the store's own error type varies by backend
         raise RuleError(rule.id, str(rule.path), f"the store rejected the rule: {exc}") from exc
+    return time.perf_counter() - started
