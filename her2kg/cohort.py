@@ -9,21 +9,33 @@ output ends in a cut-off line (the previous run died while writing), that line a
 the file before it are removed, and both files are run again.
 
 Memory stays bounded by one chunk: the folder is listed by name only and read chunk by chunk.
+
+Safety: the output is locked (`fcntl.flock` on `<out>.lock`) for the whole run, so a second run
+on the same output stops at once (exit 1). Only reports actually produced are written: a file
+that cannot be read now (permissions, vanished) is reported on stderr, not written, and so is
+retried by the next run. Symlink loops, broken links, FIFOs, devices and other special files
+are skipped with a warning. Each chunk is written as whole lines, flushed and fsynced; if the
+write fails (disk full, permissions) the output is cut back to its last complete chunk and the
+run stops with exit 1 and what to do.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from her2kg.errors import UsageError
+from her2kg.errors import Her2kgError, UsageError
 
 if TYPE_CHECKING:
     from her2kg.report.model import Report
@@ -57,6 +69,8 @@ class CohortSummary:
     chunks: int
     seconds: float
     truncated_bytes: int = 0  # a cut-off line removed from the output
+    files_unreadable: tuple[str, ...] = ()  # could not be read now: not written, retried by the next run
+    notes: tuple[str, ...] = ()  # what the input adds (a Bulk export: resources that belong to no patient)
 
     def describe(self) -> str:
         rate = self.files_processed / self.seconds if self.seconds > 0 else 0.0
@@ -69,7 +83,9 @@ class CohortSummary:
         ]
         if self.truncated_bytes:
             parts.append(f"a cut-off last line ({self.truncated_bytes} bytes) was removed and redone")
-        return "; ".join(parts)
+        if self.files_unreadable:
+            parts.append(f"{len(self.files_unreadable)} unreadable now, to be retried by the next run")
+        return "; ".join([*parts, *self.notes])
 
 
 @dataclass(frozen=True)
@@ -90,12 +106,82 @@ class ResumeState:
 StoreForChunk = Callable[[int], "TripleStore | None"]
 
 
-def patient_files(folder: Path) -> list[str]:
-    """Names of the patient files (`*.json`, `*.ttl`) directly in `folder`, sorted."""
+class OutputError(Her2kgError):
+    """The output cannot be locked or written (exit 1); the message says what to do."""
+
+
+def patient_files(folder: Path, *, warn: Callable[[str], None] | None = None) -> list[str]:
+    """Names of the regular patient files (`*.json`, `*.ttl`) directly in `folder`, sorted.
+
+    Symlink loops, broken links, FIFOs, devices and other special files are skipped, each with a
+    warning (to `warn`, by default stderr).
+    """
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder; give the folder that holds the patient files")
+    warn = warn or _warn
+    names: list[str] = []
     with os.scandir(folder) as entries:
-        return sorted(e.name for e in entries if e.name.endswith(PATIENT_SUFFIXES) and e.is_file())
+        for entry in entries:
+            if not entry.name.endswith(PATIENT_SUFFIXES):
+                continue
+            try:
+                mode = os.stat(entry.path).st_mode
+            except OSError as exc:
+                warn(f"skipped {entry.name}: {_os_reason(exc)}")
+                continue
+            if stat.S_ISREG(mode):
+                names.append(entry.name)
+            elif not stat.S_ISDIR(mode):
+                warn(f"skipped {entry.name}: not a regular file")
+    return sorted(names)
+
+
+def _warn(message: str) -> None:
+    print(f"her2kg cohort: {message}", file=sys.stderr)
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link loop"
+    if exc.errno == errno.ENOENT:
+        return "a broken symbolic link"
+    return exc.strerror or str(exc)
+
+
+def _readable_now(path: Path) -> str | None:
+    """None when `path` is a regular file that can be opened now, else why not."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        return _os_reason(exc)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return "not a regular file"
+    finally:
+        os.close(fd)
+    return None
+
+
+def lock_output(output: Path) -> int:
+    """Take the run's exclusive lock on `<output>.lock`; return its file descriptor."""
+    lock_path = output.with_name(output.name + ".lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create the lock file {lock_path} ({exc.strerror}); check that the output folder is writable"
+        ) from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise OutputError(
+                f"another `her2kg cohort` run is writing {output} (it holds {lock_path.name}); wait for it to "
+                "finish, or give another --out file"
+            ) from exc
+        raise OutputError(f"cannot lock {lock_path} ({exc.strerror})") from exc
+    return fd
 
 
 def prepare_output(output: Path) -> ResumeState:
@@ -153,7 +239,7 @@ def check_drugs(unavailable: Sequence[str]) -> None:
     if not unavailable:
         return
     from her2kg.knowledge import knowledge_ntriples
-    from her2kg.recommend import resolve_drugs
+    from her2kg.pipeline import resolve_drugs
     from her2kg.stores.embedded import EmbeddedStore
 
     store = EmbeddedStore()
@@ -184,28 +270,70 @@ def run_cohort(
     `store_for_chunk(i)` gives the store of chunk i, emptied by the caller's factory (None: a new
     embedded store). `after_chunk` is called once a chunk is written and flushed.
     """
-    from her2kg.recommend import recommend_files
+    from her2kg.cohort_input import FolderInput, open_input
 
     if options.chunk_size < 1:
         raise UsageError(f"--chunk-size must be at least 1, not {options.chunk_size}")
     started = time.perf_counter()
     check_drugs(options.unavailable)
-    names = patient_files(folder)
-    resume = prepare_output(output)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the folder of {output} ({exc.strerror}); choose a writable --out") from exc
+    lock = lock_output(output)
+    try:
+        return _run_locked(folder, output, options, started, store_for_chunk, progress, after_chunk, FolderInput, open_input)
+    finally:
+        os.close(lock)
+
+
+def _run_locked(
+    folder: Path,
+    output: Path,
+    options: CohortOptions,
+    started: float,
+    store_for_chunk: StoreForChunk | None,
+    progress: Progress | None,
+    after_chunk: Callable[[ChunkDone], None] | None,
+    folder_input: type,
+    open_input: Callable[[Path, Path], object],
+) -> CohortSummary:
+    try:
+        resume = prepare_output(output)
+    except OSError as exc:
+        raise OutputError(f"cannot read or repair {output} ({exc.strerror}); check its permissions") from exc
+    cohort_input = open_input(folder, output)  # a folder of files, or a FHIR Bulk Data export
+    names = cohort_input.names  # type: ignore[attr-defined]
     todo = [n for n in names if n not in resume.done]
     skipped = len(names) - len(todo)
     progress = progress or Progress(None)
     progress.start(total=len(names), done=skipped)
     written = with_errors = with_warnings = processed = chunk_count = 0
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("a", encoding="utf-8") as out:
+    unreadable: list[str] = []
+    try:
+        out = output.open("ab", buffering=0)
+    except OSError as exc:
+        raise OutputError(f"cannot open {output} for writing ({exc.strerror}); check its permissions") from exc
+    with out, closing(cohort_input):  # type: ignore[type-var]
         for index, chunk in enumerate(chunks(todo, options.chunk_size)):
             chunk_started = time.perf_counter()
-            store = store_for_chunk(index) if store_for_chunk is not None else None
-            reports = recommend_files(
-                [str(folder / name) for name in chunk], as_of=options.as_of, unavailable=options.unavailable, store=store
-            )
-            _write(out, "".join(report_line(r) for r in reports))
+            if isinstance(cohort_input, folder_input):
+                readable = []
+                for name in chunk:
+                    reason = _readable_now(folder / name)
+                    if reason is None:
+                        readable.append(name)
+                    else:
+                        unreadable.append(name)
+                        _warn(f"cannot read {name} now ({reason}); it is not written and the next run retries it")
+                chunk = readable
+            reports: list[Report] = []
+            if chunk:
+                store = store_for_chunk(index) if store_for_chunk is not None else None
+                reports = cohort_input.recommend(  # type: ignore[attr-defined]
+                    chunk, as_of=options.as_of, unavailable=options.unavailable, store=store
+                )
+                _write(out, "".join(report_line(r) for r in reports), output)
             errors = sum(1 for r in reports if r.errors)
             written += len(reports)
             with_errors += errors
@@ -226,13 +354,33 @@ def run_cohort(
         chunks=chunk_count,
         seconds=time.perf_counter() - started,
         truncated_bytes=resume.truncated_bytes,
+        files_unreadable=tuple(unreadable),
+        notes=cohort_input.notes(),  # type: ignore[attr-defined]
     )
 
 
-def _write(out: IO[str], text: str) -> None:
-    out.write(text)
-    out.flush()
-    os.fsync(out.fileno())
+def _write(out: IO[bytes], text: str, output: Path) -> None:
+    """Append whole lines durably; on failure cut the output back to where it was and stop."""
+    fd = out.fileno()
+    size = os.fstat(fd).st_size
+    data = memoryview(text.encode("utf-8"))
+    try:
+        while data:
+            count = os.write(fd, data)
+            data = data[count:]
+        os.fsync(fd)
+    except OSError as exc:
+        try:
+            os.ftruncate(fd, size)
+        except OSError:
+            pass  # the next run removes a cut-off last line anyway
+        if exc.errno == errno.ENOSPC:
+            what = "the disk is full; free space (or choose --out on another disk) and rerun the same command to resume"
+        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            what = "writing is not permitted; fix the permissions of the file and rerun the same command to resume"
+        else:
+            what = "rerun the same command to resume once the cause is fixed"
+        raise OutputError(f"cannot write {output} ({exc.strerror}): {what}") from exc
 
 
 # -- progress ---------------------------------------------------------------------------------------

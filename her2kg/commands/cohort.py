@@ -6,7 +6,9 @@ output are skipped. With `--store`, the chunks run on a SPARQL 1.1 server instea
 store; the password comes from the environment variable HER2KG_STORE_PASSWORD.
 
 Exit codes: 0 when every file was processed (reports with errors are written and counted in the
-summary), 1 when the run stopped early (rerun to resume), 2 for usage errors.
+summary), 1 when the run stopped early or some files could not be read now (rerun to resume or
+retry them; another run holding the output, a full disk and a permission error say so), 2 for
+usage errors.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input_dir", metavar="INPUT_DIR", help="folder of patient files (.ttl Turtle, .json FHIR R4 bundles)")
+    parser.add_argument("input_dir", metavar="INPUT_DIR", help="folder of patient files (.ttl Turtle, .json FHIR R4 bundles), or a FHIR Bulk Data export folder (*.ndjson[.gz])")
     parser.add_argument("--out", required=True, metavar="FILE", help="JSON Lines output; appended to, and read to resume")
     parser.add_argument("--chunk-size", type=int, default=500, metavar="N", help="files reasoned over together (default: 500)")
     add_evaluation_arguments(parser)
@@ -42,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from her2kg.cohort import CohortOptions, Progress, run_cohort
+    from her2kg.cohort import CohortOptions, OutputError, Progress, run_cohort
 
     try:
         store, owned_graph = remote_store_from_args(args, purpose="cohort")
@@ -66,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"her2kg cohort: {exc}", file=sys.stderr)
         return 2
+    except OutputError as exc:
+        print(f"\nher2kg cohort: stopped: {exc}", file=sys.stderr)
+        return 1
     except Her2kgError as exc:
         print(f"\nher2kg cohort: stopped: {exc}\nher2kg cohort: rerun the same command to resume", file=sys.stderr)
         return 1
@@ -75,4 +80,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         discard_graph_if_owned(store, owned_graph)
     print(f"her2kg cohort: {summary.describe()}", file=sys.stderr)
+    if summary.files_unreadable:
+        print(
+            f"her2kg cohort: {len(summary.files_unreadable)} file(s) could not be read (listed above); "
+            "fix them and rerun the same command to process them",
+            file=sys.stderr,
+        )
+        return 1
     return 0
