@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from her2kg.cli import main
-from her2kg.recommend import recommend_files
+from her2kg.pipeline import recommend_files
 from her2kg.safe_io import JsonInputError, NotARegularFile, read_regular_file, strict_json_loads
 
 FHIR_LVEF = {

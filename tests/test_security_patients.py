@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from her2kg.patients import read_turtle
-from her2kg.recommend import recommend_files, recommend_texts
+from her2kg.pipeline import recommend_files, recommend_texts
 from her2kg.resources import examples_dir
 
 AS_OF = date(2026, 11, 1)

@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,6 +28,7 @@ from her2kg.server.config import (
 )
 from her2kg.server.dataset import knowledge_only
 
+from outcome import outcome_error
 from server_harness import RunningServer, _wait_until_ready
 
 AS_OF = "2026-11-01"
@@ -48,7 +48,7 @@ def serving(config: ServerConfig) -> Iterator[RunningServer]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     app = create_app(config, served=knowledge_only())
-    server = uvicorn.Server(uvicorn_config(app, replace(config, port=port), log_level="warning"))
+    server = uvicorn.Server(uvicorn_config(app, config.model_copy(update={"port": port}), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 120
@@ -200,7 +200,7 @@ def test_recommend_time_limit_stops_the_work(server: RunningServer, client: http
         headers={"Content-Type": "text/turtle"},
     )
     assert response.status_code == 503, response.status_code
-    assert "time limit" in response.json()["errors"][0]["message"]
+    assert "time limit" in outcome_error(response)[1]
     assert response.headers.get("Retry-After")
     assert time.monotonic() - started < 20
     ok = client.post(server.url("/recommend"), params={"as_of": AS_OF}, content=_turtle(), headers={"Content-Type": "text/turtle"})
@@ -239,7 +239,7 @@ def test_recommend_queue_is_bounded(server: RunningServer) -> None:
 def test_recommend_refuses_hostile_json_with_400(server: RunningServer, client: httpx.Client, body: str, what: str) -> None:
     response = client.post(server.url("/recommend"), content=body, headers={"Content-Type": "application/fhir+json"})
     assert response.status_code == 400, response.text
-    assert what in response.json()["errors"][0]["message"]
+    assert what in outcome_error(response)[1]
 
 
 # -- slow clients, logs --------------------------------------------------------------------------
@@ -306,7 +306,7 @@ def test_cds_calls_never_take_the_audience_from_the_host_header(server: RunningS
         server.url("/cds-services/her2kg-patient-view"), json={}, headers={"Host": "evil.example", "Authorization": "Bearer x.y.z"}
     )
     assert response.status_code == 401
-    assert "audience" in response.json()["message"]
+    assert "audience" in outcome_error(response)[1]
 
 
 def test_limits_are_settings_with_safe_defaults(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from her2kg.server.sparql_guard import RefusedRequest, inspect_query, inspect_update
-from her2kg.server.sparql_worker import Failure, QueryJob, QueryOutcome, UpdateJob, handle
+from her2kg.server.sparql_worker import Failure, QueryJob, QueryOutcome, handle
 
 EMPTY_RESULT = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
 
@@ -118,7 +118,7 @@ def test_glued_updates_are_refused_and_never_fetch(template: str, canary: Canary
         inspect_update(text)
     fresh = ox.Store()
     before = len(canary.hits)
-    outcome = handle(fresh, UpdateJob(text))
+    outcome = handle(fresh, _job(text))  # the worker answers queries only: an update is refused
     assert isinstance(outcome, Failure) and outcome.kind == "refused", outcome
     assert len(canary.hits) == before
 
@@ -252,7 +252,7 @@ def test_generated_load_spellings_never_leave_the_endpoint(data: st.DataObject, 
     before = len(canary.hits)
     with pytest.raises(RefusedRequest):
         inspect_update(text)
-    outcome = handle(ox.Store(), UpdateJob(text))
+    outcome = handle(ox.Store(), _job(text))
     assert isinstance(outcome, Failure) and outcome.kind == "refused", (text, outcome)
     assert len(canary.hits) == before, text
 

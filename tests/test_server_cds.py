@@ -20,6 +20,7 @@ import pytest
 from her2kg.server.config import CdsHooksSettings, FeedbackSettings, Issuer, ServerConfig, SparqlSettings
 from her2kg.server.dataset import knowledge_only
 
+from outcome import outcome_error
 from server_harness import (
     FHIR_EXAMPLES,
     VIGNETTES,
@@ -164,7 +165,7 @@ def test_discovery_lists_both_services(server: RunningServer, client: httpx.Clie
 def test_discovery_needs_a_token(server: RunningServer, client: httpx.Client) -> None:
     response = client.get(server.url("/cds-services"))
     assert response.status_code == 401
-    assert response.json()["error"] == "invalid_token"
+    assert outcome_error(response)[0] == "invalid_token"
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
@@ -267,8 +268,8 @@ def test_missing_prefetch_is_412(server: RunningServer, client: httpx.Client, ke
     request["hook"] = "patient-view"
     response = client.post(server.url(path), json=request, headers=_auth(server, path, keys["es"]))
     assert response.status_code == 412
-    body = response.json()
-    assert body["error"] == "prefetch-missing" and "observations" in body["message"]
+    code, message = outcome_error(response)
+    assert code == "prefetch-missing" and "observations" in message
 
 
 def test_wrong_hook_and_unknown_service(server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey]) -> None:
@@ -349,9 +350,9 @@ def test_invalid_tokens_are_401(
         token = jwt.encode(_claims(server, path), es.private_key, algorithm="ES384", headers={"kid": "es-1", "typ": "at+jwt"})
     response = _call(server, client, token)
     assert response.status_code == 401, response.text
-    body = response.json()
-    assert body["error"] == "invalid_token"
-    assert message in body["message"]
+    code, text = outcome_error(response)
+    assert code == "invalid_token"
+    assert message in text
 
 
 def test_replayed_token_is_refused(server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey]) -> None:
@@ -360,7 +361,7 @@ def test_replayed_token_is_refused(server: RunningServer, client: httpx.Client, 
     assert _call(server, client, token).status_code == 200
     replay = _call(server, client, token)
     assert replay.status_code == 401
-    assert "replay" in replay.json()["message"]
+    assert "replay" in outcome_error(replay)[1]
 
 
 def test_audience_of_another_service_is_refused(server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey]) -> None:
@@ -391,7 +392,7 @@ def test_invalid_feedback_is_400_and_needs_a_token(server: RunningServer, client
     bad = {"feedback": [{"card": "x", "outcome": "liked", "outcomeTimestamp": "2020-12-11T00:00:00Z"}]}
     response = client.post(server.url(path), json=bad, headers=_auth(server, path, keys["es"]))
     assert response.status_code == 400
-    assert "outcome" in response.json()["message"]
+    assert "outcome" in outcome_error(response)[1]
     accepted = load_json(FHIR_EXAMPLES / "cdshooks_feedback_accepted.json")
     assert client.post(server.url(path), json=accepted).status_code == 401
 
@@ -429,7 +430,7 @@ def test_hostile_json_is_400_not_500(
         server.url(path), content=body, headers={**_auth(server, path, keys["es"]), "Content-Type": "application/json"}
     )
     assert response.status_code == 400, response.text
-    assert what in response.json()["message"]
+    assert what in outcome_error(response)[1]
 
 
 def test_feedback_file_is_private(server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey], feedback_file: Path) -> None:

@@ -18,7 +18,6 @@ from her2kg.server.dataset import knowledge_only
 
 from server_harness import RunningServer, running_server
 
-TOKEN = "test-update-token"
 ORIGIN = "http://allowed.example"
 TIMEOUT = 2.0
 MAX_RESULTS = 50
@@ -32,7 +31,7 @@ OWL_ONTOLOGY = f"SELECT ?o WHERE {{ VALUES ?o {{ <{HEADER}> }} ?o a <http://www.
 def server() -> Iterator[RunningServer]:
     config = ServerConfig(
         sparql=SparqlSettings(
-            timeout_seconds=TIMEOUT, max_results=MAX_RESULTS, max_body_bytes=MAX_BODY, update_token=TOKEN, workers=2
+            timeout_seconds=TIMEOUT, max_results=MAX_RESULTS, max_body_bytes=MAX_BODY, workers=2
         ),
         cors=CorsSettings(allow_origins=(ORIGIN,)),
     )
@@ -41,7 +40,7 @@ def server() -> Iterator[RunningServer]:
 
 
 @pytest.fixture(scope="module")
-def read_only_server() -> Iterator[RunningServer]:
+def plain_server() -> Iterator[RunningServer]:
     config = ServerConfig(sparql=SparqlSettings(workers=1))
     with running_server(config, served=knowledge_only()) as running:
         yield running
@@ -184,7 +183,7 @@ def test_service_description(server: RunningServer, client: httpx.Client) -> Non
     service = rdflib.URIRef(_endpoint(server))
     assert (service, rdflib.RDF.type, sd.Service) in graph
     assert (service, sd.supportedLanguage, sd.SPARQL11Query) in graph
-    assert (service, sd.supportedLanguage, sd.SPARQL11Update) in graph  # this server has an update token
+    assert (service, sd.supportedLanguage, sd.SPARQL11Update) not in graph  # read-only
 
 
 def test_html_page_for_browsers(server: RunningServer, client: httpx.Client) -> None:
@@ -275,58 +274,41 @@ def test_dataset_parameters_are_refused(server: RunningServer, client: httpx.Cli
     assert "default-graph-uri" in response.text
 
 
-def test_load_is_refused_even_with_the_token(server: RunningServer, client: httpx.Client) -> None:
+def test_load_is_refused(server: RunningServer, client: httpx.Client) -> None:
     response = client.post(
-        _endpoint(server),
-        content="LOAD <http://127.0.0.1:9/data.ttl>",
-        headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"},
+        _endpoint(server), data={"query": "LOAD <http://127.0.0.1:9/data.ttl>"}
     )
     assert response.status_code == 400
     assert "LOAD" in response.text
 
 
-# -- updates ------------------------------------------------------------------------------------
+# -- read-only ----------------------------------------------------------------------------------
 
 
-def test_updates_are_refused_when_not_enabled(read_only_server: RunningServer, client: httpx.Client) -> None:
-    response = client.post(
-        _endpoint(read_only_server),
-        content="INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }",
+def test_the_endpoint_is_read_only(server: RunningServer, client: httpx.Client) -> None:
+    update = "INSERT DATA { <urn:x:test> <urn:x:says> \"hello\" }"
+    direct = client.post(
+        _endpoint(server),
+        content=update,
         headers={"Content-Type": "application/sparql-update", "Authorization": "Bearer anything"},
     )
-    assert response.status_code == 403
-    assert "update_token" in response.text
-    form = client.post(_endpoint(read_only_server), data={"update": "INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }"})
-    assert form.status_code == 403
-
-
-def test_updates_need_the_token(server: RunningServer, client: httpx.Client) -> None:
-    update = "INSERT DATA { <urn:x:test> <urn:x:says> \"hello\" }"
-    headers = {"Content-Type": "application/sparql-update"}
-    missing = client.post(_endpoint(server), content=update, headers=headers)
-    assert missing.status_code == 401
-    assert missing.headers["www-authenticate"].startswith("Bearer")
-    wrong = client.post(_endpoint(server), content=update, headers={**headers, "Authorization": "Bearer wrong"})
-    assert wrong.status_code == 403
+    assert direct.status_code == 415 and "read-only" in direct.text
+    assert direct.headers["content-type"].startswith("text/plain")
+    form = client.post(_endpoint(server), data={"update": update})
+    assert form.status_code == 400 and "read-only" in form.text
+    by_get = client.get(_endpoint(server), params={"update": update})
+    assert by_get.status_code == 400 and "read-only" in by_get.text
+    as_query = client.post(_endpoint(server), data={"query": update})
+    assert as_query.status_code == 400 and "read-only" in as_query.text
     ask = "ASK { <urn:x:test> <urn:x:says> \"hello\" }"
-    assert client.get(_endpoint(server), params={"query": ask}).json()["boolean"] is False
-    done = client.post(_endpoint(server), content=update, headers={**headers, "Authorization": f"Bearer {TOKEN}"})
-    assert done.status_code == 204
-    for _ in range(4):  # every worker sees the update
-        assert client.get(_endpoint(server), params={"query": ask}).json()["boolean"] is True
-    removed = client.post(
-        _endpoint(server),
-        data={"update": "DELETE DATA { <urn:x:test> <urn:x:says> \"hello\" }"},
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    )
-    assert removed.status_code == 204
-    assert client.get(_endpoint(server), params={"query": ask}).json()["boolean"] is False
+    for _ in range(4):  # no worker holds the triple
+        assert client.get(_endpoint(server), params={"query": ask}).json()["boolean"] is False
 
 
 # -- CORS ---------------------------------------------------------------------------------------
 
 
-def test_cors_only_for_configured_origins(server: RunningServer, read_only_server: RunningServer, client: httpx.Client) -> None:
+def test_cors_only_for_configured_origins(server: RunningServer, plain_server: RunningServer, client: httpx.Client) -> None:
     allowed = client.get(_endpoint(server), params={"query": OWL_ONTOLOGY}, headers={"Origin": ORIGIN})
     assert allowed.headers["access-control-allow-origin"] == ORIGIN
     preflight = client.options(
@@ -337,7 +319,7 @@ def test_cors_only_for_configured_origins(server: RunningServer, read_only_serve
     assert "POST" in preflight.headers["access-control-allow-methods"]
     other = client.get(_endpoint(server), params={"query": OWL_ONTOLOGY}, headers={"Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in other.headers
-    off = client.get(_endpoint(read_only_server), params={"query": OWL_ONTOLOGY}, headers={"Origin": ORIGIN})
+    off = client.get(_endpoint(plain_server), params={"query": OWL_ONTOLOGY}, headers={"Origin": ORIGIN})
     assert off.status_code == 200
     assert "access-control-allow-origin" not in off.headers
 

@@ -44,7 +44,7 @@ def create_app(config: ServerConfig, *, served: ServedData | None = None) -> Sta
         examples = load_examples(queries_dir() / "cq")
     except FileNotFoundError:
         examples = ()
-    page = render_page(examples, updates=config.sparql.updates_enabled)
+    page = render_page(examples)
     sparql = SparqlEndpoint(config.sparql, page)
     pipeline = PipelineRunner(
         config.recommend.concurrency, timeout=config.recommend.timeout_seconds, max_queue=config.recommend.max_queue

@@ -118,7 +118,7 @@ def _situation_phrase(report: Report) -> str:
 def _regimen_line(regimen: Regimen, *, permitted: bool) -> list[str]:
     title = f"**{_md(regimen.label)}**"
     if permitted:
-        details = [regimen.preference] if regimen.preference else []
+        details: list[str] = [str(regimen.preference)] if regimen.preference else []
         if regimen.evidence is not None:
             details.append(
                 f"evidence {regimen.evidence.quality}, recommendation {regimen.evidence.strength} ({regimen.evidence.scheme})"
@@ -220,7 +220,7 @@ def patient_view_cards(report: Report) -> list[dict[str, Any]]:
 
 
 def _orders_for(components: Sequence[Component], drafts: Sequence[DraftOrder]) -> list[DraftOrder]:
-    codes = set()
+    codes: set[str] = set()
     for component in components:
         drugs = [component.drug] if component.drug is not None else list(component.options)
         codes.update(d.rxnorm for d in drugs if d is not None and d.rxnorm)

@@ -7,8 +7,8 @@
 Every call must carry a valid JWT (`security`); the expected audience is the URL called,
 built only from `[cdshooks] audience` (the public base URL), never from the request's Host
 header; without an audience (and so without issuers) every call is refused. For the
-feedback endpoint the service's own URL is accepted as audience too. Errors are JSON:
-`{"error": "<code>", "message": "<what to do>"}` (401 adds `WWW-Authenticate`).
+feedback endpoint the service's own URL is accepted as audience too. Errors are FHIR
+OperationOutcome resources (`models.error_response`); 401 adds `WWW-Authenticate`.
 """
 
 from __future__ import annotations
@@ -35,21 +35,17 @@ from her2kg.server.config import CdsHooksSettings
 from her2kg.server.feedback import FeedbackError, FeedbackLog, parse_feedback
 from her2kg.safe_io import JsonInputError, strict_json_loads
 from her2kg.server.httputil import BodyTimeout, BodyTooLarge, read_body
+from her2kg.server.models import error_response
 from her2kg.server.pipeline import (
     Document,
     PipelineBusy,
     PipelineFailed,
     PipelineRunner,
     PipelineTimeout,
-    PipelineUnavailable,
 )
 from her2kg.server.security import AuthenticationError, Caller, TokenVerifier
 
 log = logging.getLogger("her2kg.server")
-
-
-def cds_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
 
 
 class CdsHooksEndpoints:
@@ -114,29 +110,27 @@ class CdsHooksEndpoints:
             return _unauthorized(exc)
         service = service_by_id(service_id)
         if service is None:
-            return cds_error(404, "unknown-service", f"no CDS service {service_id!r}; GET /cds-services lists them")
+            return error_response(404, "unknown-service", f"no CDS service {service_id!r}; GET /cds-services lists them")
         try:
             body = await self._json_body(request)
             # off the event loop: completing the prefetch may query the client's FHIR server
             hook_input = await anyio.to_thread.run_sync(read_hook_request, service, body)
         except BodyTooLarge as exc:
-            return cds_error(413, "body-too-large", str(exc))
+            return error_response(413, "body-too-large", str(exc))
         except HookRequestError as exc:
-            return cds_error(400, "invalid-request", str(exc))
+            return error_response(400, "invalid-request", str(exc))
         except PrefetchMissing as exc:
-            return cds_error(412, "prefetch-missing", str(exc))
+            return error_response(412, "prefetch-missing", str(exc))
         document = Document(name=f"cds-{service.hook}", kind="fhir-json", text=json.dumps(hook_input.bundle))
         try:
             reports = await self.pipeline.run([document], as_of=self._as_of())
-        except PipelineUnavailable as exc:
-            return cds_error(503, "unavailable", str(exc))
         except (PipelineBusy, PipelineTimeout) as exc:
-            return cds_error(503, "busy", str(exc), headers={"Retry-After": "5"})
+            return error_response(503, "busy", str(exc), headers={"Retry-After": "5"})
         except PipelineFailed as exc:
-            return cds_error(500, "internal-error", str(exc))
+            return error_response(500, "internal-error", str(exc))
         except Exception as exc:  # noqa: BLE001 - no patient data in the log, only the failure's type
             log_failure(log, f"the pipeline failed on a {service.hook} call", exc)
-            return cds_error(500, "internal-error", "her2kg failed to evaluate the record; the server log has the details")
+            return error_response(500, "internal-error", "her2kg failed to evaluate the record; the server log has the details")
         report = reports[0]
         if service.hook == "order-sign":
             cards = order_sign_cards(report, hook_input.draft_orders)
@@ -152,23 +146,23 @@ class CdsHooksEndpoints:
         except AuthenticationError as exc:
             return _unauthorized(exc)
         if service_by_id(service_id) is None:
-            return cds_error(404, "unknown-service", f"no CDS service {service_id!r}; GET /cds-services lists them")
+            return error_response(404, "unknown-service", f"no CDS service {service_id!r}; GET /cds-services lists them")
         try:
             items = parse_feedback(await self._json_body(request))
         except BodyTooLarge as exc:
-            return cds_error(413, "body-too-large", str(exc))
+            return error_response(413, "body-too-large", str(exc))
         except (HookRequestError, FeedbackError) as exc:
-            return cds_error(400, "invalid-feedback", str(exc))
+            return error_response(400, "invalid-feedback", str(exc))
         try:
             written = self.feedback.record(service_id, caller.iss, items)
         except OSError as exc:
             log.error("cannot write the feedback file: %s", exc.strerror)
-            return cds_error(500, "feedback-not-recorded", "the feedback file cannot be written; see the server log")
+            return error_response(500, "feedback-not-recorded", "the feedback file cannot be written; see the server log")
         return JSONResponse({"received": len(items), "recorded": written})
 
 
-def _unauthorized(exc: AuthenticationError) -> JSONResponse:
-    return cds_error(
+def _unauthorized(exc: AuthenticationError) -> Response:
+    return error_response(
         401,
         "invalid_token",
         str(exc),

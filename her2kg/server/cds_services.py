@@ -20,7 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from her2kg.fhir.bundle import ASSEMBLED_TAG
+from her2kg.server.models import HookRequest, first_problem
 from her2kg.server.prefetch import PrefetchUnavailable, complete_prefetch
 
 PATIENT_PREFETCH: dict[str, str] = {
@@ -116,39 +119,30 @@ class HookInput:
 
 
 def read_hook_request(service: CdsService, body: Any) -> HookInput:
-    """Validate a hook request and assemble the Bundle the importer reads."""
-    if not isinstance(body, dict):
-        raise HookRequestError("the request body must be a JSON object (a CDS Hooks request)")
-    if body.get("hook") != service.hook:
-        raise HookRequestError(f"the service {service.id} answers the hook {service.hook!r}, not {body.get('hook')!r}")
-    if not isinstance(body.get("hookInstance"), str) or not body["hookInstance"]:
-        raise HookRequestError("`hookInstance` (a UUID string) is required")
-    context = body.get("context")
-    if not isinstance(context, dict):
-        raise HookRequestError("`context` (an object) is required")
-    patient_id = context.get("patientId")
-    if not isinstance(patient_id, str) or not patient_id:
-        raise HookRequestError("`context.patientId` is required")
-    if "fhirAuthorization" in body and body.get("fhirAuthorization") is not None and not body.get("fhirServer"):
-        raise HookRequestError("`fhirServer` is required when `fhirAuthorization` is given")
+    """Validate a hook request with its model and assemble the Bundle the importer reads."""
+    try:
+        request = HookRequest.model_validate(body)
+    except ValidationError as exc:
+        where, what = first_problem(exc)
+        raise HookRequestError(f"`{where}`: {what}" if where else f"the request body must be a CDS Hooks request: {what}") from None
+    if request.hook != service.hook:
+        raise HookRequestError(f"the service {service.id} answers the hook {service.hook!r}, not {request.hook!r}")
+    context: dict[str, Any] = body["context"]  # as sent: prefetch templates may name any context key
+    patient_id = request.context.patientId
     drafts: list[dict[str, Any]] = []
     if service.hook == "order-sign":
-        draft_bundle = context.get("draftOrders")
-        if not isinstance(draft_bundle, dict) or draft_bundle.get("resourceType") != "Bundle":
+        draft_bundle = request.context.draftOrders
+        if draft_bundle is None or draft_bundle.get("resourceType") != "Bundle":
             raise HookRequestError("`context.draftOrders` (a FHIR Bundle of the orders to sign) is required")
         drafts = [r for r in _resources(draft_bundle) if r.get("resourceType") == "MedicationRequest"]
-    prefetch = body.get("prefetch")
-    if prefetch is None:
-        prefetch = {}
-    if not isinstance(prefetch, dict):
-        raise HookRequestError("`prefetch` must be an object")
+    prefetch = request.prefetch or {}
     try:  # fetches what the client did not send (network I/O: call this off the event loop)
         prefetch = complete_prefetch(
             service.prefetch,
             prefetch,
             context,
-            fhir_server=body.get("fhirServer"),
-            authorization=body.get("fhirAuthorization"),
+            fhir_server=request.fhirServer,
+            authorization=request.fhirAuthorization,
         )
     except PrefetchUnavailable as exc:
         raise PrefetchMissing(exc.keys, str(exc)) from None
@@ -247,9 +241,11 @@ def _rxnorm(order: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _label(order: Mapping[str, Any]) -> str:
     concept = order.get("medicationCodeableConcept")
-    if isinstance(concept, dict) and isinstance(concept.get("text"), str):
-        return concept["text"]
+    text = concept.get("text") if isinstance(concept, dict) else None
+    if isinstance(text, str):
+        return text
     for coding in _codings(order):
-        if isinstance(coding.get("display"), str):
-            return coding["display"]
+        display = coding.get("display")
+        if isinstance(display, str):
+            return display
     return "the medication"

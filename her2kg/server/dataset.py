@@ -4,8 +4,7 @@ With `--patients DIR`, every Turtle patient (`*.ttl`) and FHIR R4 Bundle (`*.jso
 folder goes through the reasoning pipeline once, at start-up, in one store; the endpoint then
 serves that store: the knowledge base, the patients and everything the rules derived for them.
 JSON files that are not FHIR Bundles (for example `*.expect.json` next to vignettes) are
-skipped. If the pipeline cannot run, the patient Turtle (only each file's own patients, as the
-pipeline reads it) is served next to the knowledge base instead, and the start-up log says so.
+skipped.
 
 The start-up notes give counts only: file names can identify patients, so they are never logged.
 """
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from her2kg.errors import Her2kgError, InputError
+from her2kg.errors import Her2kgError
 from her2kg.safe_io import JsonInputError, read_regular_file, strict_json_loads
 
 log = logging.getLogger("her2kg.server")
@@ -92,15 +91,11 @@ def build_served_data(patients_dir: Path | None, *, as_of: date) -> ServedData:
             as_of=as_of,
             notes=(*notes, "--patients: no .ttl or FHIR .json patient file found in the folder"),
         )
-    try:
-        return _reasoned(documents, notes, as_of)
-    except NotImplementedError:
-        notes.append("the reasoning pipeline is not available; serving the raw patient Turtle without inferences")
-    return _raw(documents, notes, as_of)
+    return _reasoned(documents, notes, as_of)
 
 
 def _reasoned(documents: Sequence[PatientDocument], notes: list[str], as_of: date) -> ServedData:
-    from her2kg.recommend import recommend_texts
+    from her2kg.pipeline import recommend_texts
     from her2kg.stores.embedded import EmbeddedStore
 
     store = EmbeddedStore()
@@ -108,34 +103,7 @@ def _reasoned(documents: Sequence[PatientDocument], notes: list[str], as_of: dat
     failed = sum(1 for report in reports if not report.ok)
     if failed:
         notes.append(f"{failed} of {len(reports)} served patient report(s) have errors; `her2kg recommend` shows them")
-    data = store.native.dump(format=ox.RdfFormat.N_QUADS)
+    data = store.native.dump(format=ox.RdfFormat.N_QUADS) or b""
     return ServedData(
         nquads=data, patients=tuple(d.name for d in documents), reasoned=True, as_of=as_of, notes=tuple(notes)
-    )
-
-
-def _raw(documents: Sequence[PatientDocument], notes: list[str], as_of: date) -> ServedData:
-    store = ox.Store()
-    store.bulk_load(knowledge_only().nquads, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
-    from her2kg.patients import read_turtle
-
-    loaded: list[str] = []
-    skipped: Counter[str] = Counter()
-    for document in documents:
-        if document.kind != "turtle":
-            skipped["FHIR bundles need the pipeline"] += 1
-            continue
-        try:
-            patient = read_turtle(document.name, document.text.encode("utf-8"))
-        except InputError:
-            skipped["not valid Turtle (`her2kg validate` shows where)"] += 1
-            continue
-        if not patient.readable:
-            skipped["no patient"] += 1
-            continue
-        store.bulk_load(patient.ntriples.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
-        loaded.append(document.name)
-    notes.extend(f"{count} patient file(s) skipped: {why}" for why, count in sorted(skipped.items()))
-    return ServedData(
-        nquads=store.dump(format=ox.RdfFormat.N_QUADS), patients=tuple(loaded), as_of=as_of, notes=tuple(notes)
     )

@@ -17,6 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from her2kg.server.models import FeedbackDocument, first_problem
+
 
 class FeedbackError(Exception):
     """The feedback document is malformed (HTTP 400)."""
@@ -32,51 +36,20 @@ class FeedbackItem:
 
 
 def parse_feedback(body: Any) -> list[FeedbackItem]:
-    """Validate a feedback document (`{"feedback": [...]}`)."""
-    if not isinstance(body, dict) or not isinstance(body.get("feedback"), list) or not body["feedback"]:
-        raise FeedbackError('the body must be {"feedback": [ ... ]} with at least one item')
-    items: list[FeedbackItem] = []
-    for index, item in enumerate(body["feedback"]):
-        where = f"feedback[{index}]"
-        if not isinstance(item, dict):
-            raise FeedbackError(f"{where} must be an object")
-        card, outcome, stamp = item.get("card"), item.get("outcome"), item.get("outcomeTimestamp")
-        if not isinstance(card, str) or not card:
-            raise FeedbackError(f"{where}.card (the card's uuid) is required")
-        if outcome not in ("accepted", "overridden"):
-            raise FeedbackError(f"{where}.outcome must be 'accepted' or 'overridden'")
-        if not isinstance(stamp, str) or not _is_timestamp(stamp):
-            raise FeedbackError(f"{where}.outcomeTimestamp must be an ISO 8601 timestamp")
-        accepted: list[str] = []
-        suggestions = item.get("acceptedSuggestions")
-        if outcome == "accepted":
-            if not isinstance(suggestions, list) or not suggestions:
-                raise FeedbackError(f"{where}.acceptedSuggestions is required for an accepted card")
-            for n, suggestion in enumerate(suggestions):
-                if not isinstance(suggestion, dict) or not isinstance(suggestion.get("id"), str):
-                    raise FeedbackError(f"{where}.acceptedSuggestions[{n}] must be {{\"id\": \"<suggestion uuid>\"}}")
-                accepted.append(suggestion["id"])
-        reason = item.get("overrideReason")
-        if reason is not None:
-            if not isinstance(reason, dict):
-                raise FeedbackError(f"{where}.overrideReason must be an object")
-            coding = reason.get("reason")
-            if coding is not None and not (isinstance(coding, dict) and isinstance(coding.get("code"), str)):
-                raise FeedbackError(f"{where}.overrideReason.reason must be a Coding with a code")
-            comment = reason.get("userComment")
-            if comment is not None and not isinstance(comment, str):
-                raise FeedbackError(f"{where}.overrideReason.userComment must be a string")
-            reason = {k: reason[k] for k in ("reason", "userComment") if k in reason}
-        items.append(FeedbackItem(card, outcome, stamp, tuple(accepted), reason))
-    return items
-
-
-def _is_timestamp(text: str) -> bool:
+    """Validate a feedback document (`{"feedback": [...]}`) with its model."""
     try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
+        document = FeedbackDocument.model_validate(body)
+    except ValidationError as exc:
+        where, what = first_problem(exc)
+        raise FeedbackError(
+            f'{where or "the body"}: {what}; the body must be {{"feedback": [ ... ]}} with at least one item'
+        ) from None
+    items: list[FeedbackItem] = []
+    for entry in document.feedback:
+        accepted = tuple(s.id for s in entry.acceptedSuggestions or ()) if entry.outcome == "accepted" else ()
+        reason = entry.overrideReason.model_dump(exclude_none=True) if entry.overrideReason is not None else None
+        items.append(FeedbackItem(entry.card, entry.outcome, entry.outcomeTimestamp, accepted, reason))
+    return items
 
 
 class FeedbackLog:

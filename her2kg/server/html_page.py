@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from her2kg.query_header import HeaderError, read_header
+
 
 @dataclass(frozen=True)
 class Example:
@@ -36,16 +38,11 @@ def load_examples(folder: Path) -> tuple[Example, ...]:
     examples: list[Example] = []
     for path in sorted(folder.glob("*.rq")):
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            header = read_header(path, strict=False)
+        except (OSError, UnicodeDecodeError, HeaderError):
             continue
-        title = path.stem
-        for line in text.splitlines():
-            stripped = line.strip()
-            if stripped.lower().startswith("# question:"):
-                title = stripped.split(":", 1)[1].strip() or title
-                break
-        examples.append(Example(name=path.stem, title=title, query=text))
+        title = header.get("question") or path.stem
+        examples.append(Example(name=path.stem, title=title, query=header.text))
     return tuple(examples)
 
 
@@ -182,11 +179,10 @@ def _hash(source: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def render_page(examples: tuple[Example, ...], *, updates: bool) -> Page:
+def render_page(examples: tuple[Example, ...]) -> Page:
     """The HTML page and the Content-Security-Policy that goes with it."""
     data = json.dumps([{"name": e.name, "title": e.title, "query": e.query} for e in examples], ensure_ascii=True)
     data = data.replace("</", "<\\/")
-    mode = "Updates are enabled with a token." if updates else "Read-only."
     document = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -197,7 +193,7 @@ def render_page(examples: tuple[Example, ...], *, updates: bool) -> Page:
 </head>
 <body>
 <h1>her2kg SPARQL endpoint</h1>
-<p class="lead">SPARQL 1.1 over the her2kg knowledge base. {html.escape(mode)} Queries stop after the
+<p class="lead">SPARQL 1.1 over the her2kg knowledge base. Read-only. Queries stop after the
 server's time limit; SERVICE, LOAD and FROM are refused.</p>
 <main>
 <section aria-labelledby="examples-title">

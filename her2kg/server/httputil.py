@@ -1,12 +1,9 @@
-"""Small HTTP helpers shared by the endpoints: capped body reading and JSON error bodies."""
+"""Small HTTP helpers shared by the endpoints: capped body reading and the media type."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import anyio
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 
 class BodyTooLarge(Exception):
@@ -63,9 +60,3 @@ async def _read_body(request: Request, limit: int) -> bytes:
 def media_type(request: Request) -> str:
     """The request's Content-Type without parameters, lower-cased ('' when absent)."""
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-
-
-def json_error(status: int, code: str, message: str, *, field: str = "", headers: dict[str, str] | None = None) -> JSONResponse:
-    """`{"errors": [{"code", "field", "message"}]}`, the error shape of the JSON endpoints."""
-    body: dict[str, Any] = {"errors": [{"code": code, "field": field, "message": message}]}
-    return JSONResponse(body, status_code=status, headers=headers)

@@ -1,167 +1,89 @@
-"""The OpenAPI 3.1 document served at /openapi.json.
+"""The OpenAPI 3.1 document served at /openapi.json, generated from the declarations.
 
-`/recommend` is described precisely (request bodies, parameters, every status with its
-schema), precisely enough for property-based testing tools to generate valid and invalid
-requests. `/sparql` and the CDS Hooks endpoints are described at the level of the protocols
-they implement.
+The schemas come from one place each: the report from `her2kg.report.json_shape` (the same
+declaration `Report.to_json` is typed by), the request parameters, the Bundle, the CDS Hooks
+request, the feedback document and the error body (OperationOutcome) from `models`. Only the
+paths (which operation answers what, with which status) are written here. `/sparql` and the
+CDS Hooks endpoints are described at the level of the protocols they implement.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import models_json_schema
+
 from her2kg import __version__
+from her2kg.report.json_shape import ReportJson, ReportsJson
+from her2kg.server.models import Bundle, FeedbackDocument, HookRequest, OperationOutcome, RecommendParameters
 
-_ERROR = {
-    "type": "object",
-    "required": ["code", "message"],
-    "properties": {
-        "code": {"type": "string"},
-        "field": {"type": "string"},
-        "message": {"type": "string"},
-    },
-}
-_ERRORS = {
-    "type": "object",
-    "required": ["errors"],
-    "properties": {"errors": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Error"}}},
-}
-_SOURCE = {
-    "type": "object",
-    "required": ["id", "label"],
-    "properties": {
-        "id": {"type": "string"},
-        "label": {"type": "string"},
-        "pmid": {"type": "string"},
-        "doi": {"type": "string"},
-        "url": {"type": "string"},
-    },
-}
-_REASON = {
-    "type": "object",
-    "required": ["rule", "text", "sources"],
-    "properties": {
-        "rule": {"type": "string"},
-        "text": {"type": "string"},
-        "sources": {"type": "array", "items": {"$ref": "#/components/schemas/Source"}},
-    },
-}
-_DRUG = {
-    "type": "object",
-    "required": ["label", "ncit"],
-    "properties": {"id": {"type": "string"}, "label": {"type": "string"}, "ncit": {"type": "string"}, "rxnorm": {"type": "string"}},
-}
-_COMPONENT = {
-    "type": "object",
-    "properties": {
-        "drug": {"$ref": "#/components/schemas/Drug"},
-        "any_of": {"type": "array", "items": {"$ref": "#/components/schemas/Drug"}},
-        "label": {"type": "string"},
-        "step": {"type": "integer"},
-        "dosing": {"type": "string"},
-    },
-}
-_REGIMEN = {
-    "type": "object",
-    "required": ["id", "label", "components"],
-    "properties": {
-        "id": {"type": "string"},
-        "label": {"type": "string"},
-        "components": {"type": "array", "items": {"$ref": "#/components/schemas/Component"}},
-        "preference": {"type": "string", "enum": ["preferred", "alternative", "may-consider", ""]},
-        "evidence": {
-            "type": "object",
-            "required": ["quality", "strength", "scheme"],
-            "properties": {"quality": {"type": "string"}, "strength": {"type": "string"}, "scheme": {"type": "string"}},
-        },
-        "sources": {"type": "array", "items": {"$ref": "#/components/schemas/Source"}},
-        "because": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
-        "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
-    },
-}
-_NOTICE = {
-    "type": "object",
-    "required": ["code", "message"],
-    "properties": {"code": {"type": "string"}, "field": {"type": "string"}, "message": {"type": "string"}},
-}
-_REPORT = {
-    "type": "object",
-    "required": ["patient", "knowledge_base", "situation", "permitted", "forbidden", "monitoring", "proposed", "warnings", "errors"],
-    "properties": {
-        "patient": {"type": "string"},
-        "knowledge_base": {
-            "type": "object",
-            "required": ["version", "iri"],
-            "properties": {"version": {"type": "string"}, "iri": {"type": "string"}, "folder": {"type": "string"}, "digest": {"type": "string"}},
-        },
-        "as_of": {"type": "string", "format": "date"},
-        "situation": {
-            "type": "object",
-            "required": ["her2", "hormone_receptor", "setting", "phase"],
-            "properties": {
-                "her2": {"type": "string", "enum": ["positive", "negative", "equivocal", "unknown"]},
-                "hormone_receptor": {"type": "string", "enum": ["positive", "negative", "unknown"]},
-                "setting": {"type": "string"},
-                "phase": {"type": "string"},
-                "line": {"type": "integer", "minimum": 1},
-                "findings": {"type": "array", "items": {"type": "object"}},
-            },
-        },
-        "permitted": {"type": "array", "items": {"$ref": "#/components/schemas/Regimen"}},
-        "forbidden": {"type": "array", "items": {"$ref": "#/components/schemas/Regimen"}},
-        "monitoring": {"type": "array", "items": {"type": "object"}},
-        "proposed": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["components", "verdict", "reasons"],
-                "properties": {
-                    "components": {"type": "array", "items": {"$ref": "#/components/schemas/Component"}},
-                    "verdict": {"type": "string", "enum": ["permitted", "forbidden", "not-recommended"]},
-                    "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
-                },
-            },
-        },
-        "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Notice"}},
-        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/Notice"}},
-    },
-}
-_BUNDLE = {
-    "type": "object",
-    "description": "A FHIR R4 Bundle (collection, transaction, searchset or document) of one patient's record.",
-    "required": ["resourceType"],
-    "properties": {
-        "resourceType": {"type": "string", "enum": ["Bundle"]},
-        "type": {"type": "string", "enum": ["collection", "transaction", "searchset", "document", "batch"]},
-        "entry": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "fullUrl": {"type": "string"},
-                    "resource": {
-                        "type": "object",
-                        "required": ["resourceType"],
-                        "properties": {"resourceType": {"type": "string"}, "id": {"type": "string"}},
-                    },
-                },
-            },
-        },
-    },
-}
+REF = "#/components/schemas/{model}"
 
 
-def _json(schema_ref: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
+def _closed(schema: Any) -> None:
+    """Refuse undeclared keys in every part of the report (a key is declared once, or not sent)."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "object" and "properties" in schema:
+            schema.setdefault("additionalProperties", False)
+        for value in schema.values():
+            _closed(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _closed(value)
+
+
+@cache
+def report_schemas() -> dict[str, Any]:
+    """The JSON Schemas of the report (`ReportJson`, `ReportsJson` and their parts), by name."""
+    schema = TypeAdapter(ReportsJson).json_schema(ref_template=REF)  # holds ReportJson and its parts
+    schemas: dict[str, Any] = schema.pop("$defs")
+    schemas["ReportsJson"] = schema
+    _closed(schemas)
+    return schemas
+
+
+def report_json_schema() -> dict[str, Any]:
+    """A standalone JSON Schema of one report (with its parts under `$defs`)."""
+    schema = TypeAdapter(ReportJson).json_schema()
+    _closed(schema)
+    return schema
+
+
+def _model_schemas(models: tuple[type[BaseModel], ...]) -> dict[str, Any]:
+    _, top = models_json_schema([(m, "validation") for m in models], ref_template=REF)
+    return dict(top.get("$defs", {}))
+
+
+def _outcome(description: str) -> dict[str, Any]:
+    schema = {"$ref": REF.format(model="OperationOutcome")}
+    return {"description": description, "content": {"application/fhir+json": {"schema": schema}}}
 
 
 def _text(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}}
 
 
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template=REF)
+    out = []
+    for name, prop in schema["properties"].items():
+        prop = {k: v for k, v in prop.items() if k not in ("title", "default")}
+        if "anyOf" in prop:  # `X | None`: the parameter is optional, its schema is X
+            prop = next(p for p in prop.pop("anyOf") if p.get("type") != "null") | prop
+        description = prop.pop("description", "")
+        parameter: dict[str, Any] = {"name": name, "in": "query", "required": False, "description": description}
+        if prop.get("type") == "array":
+            parameter.update(style="form", explode=True)
+        parameter["schema"] = prop
+        out.append(parameter)
+    return out
+
+
+@cache
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document (relative server URL, so it is right behind any base URL)."""
-    errors = "#/components/schemas/Errors"
     sparql_results = {
         "application/sparql-results+json": {"schema": {"type": "object"}},
         "application/sparql-results+xml": {"schema": {"type": "string"}},
@@ -175,16 +97,25 @@ def openapi_document() -> dict[str, Any]:
     }
     sparql_errors = {
         "400": _text(
-            "Refused request, decided on the parse: SERVICE, LOAD, FROM, USING, an update sent as a query, "
-            "dataset parameters, or text that does not parse."
+            "Refused request, decided on the parse: SERVICE, LOAD, FROM, USING, an update (the endpoint is "
+            "read-only), dataset parameters, or text that does not parse."
         ),
-        "401": _text("Update without a bearer token."),
-        "403": _text("Update while updates are disabled, or with a wrong token."),
         "406": _text("No acceptable result format."),
+        "408": _text("The body did not arrive within [server] body_timeout_seconds."),
         "413": _text("Request body or query string over the limit."),
         "415": _text("Unsupported Content-Type."),
-        "408": _text("The body did not arrive within [server] body_timeout_seconds."),
         "503": _text("Stopped at the time limit or the memory limit, or all workers busy."),
+    }
+    cds_errors = {
+        "400": _outcome("Malformed request"),
+        "401": _outcome("Missing or invalid JWT (WWW-Authenticate: Bearer error=\"invalid_token\")"),
+        "404": _outcome("Unknown service"),
+        "413": _outcome("Body too large"),
+    }
+    report = {"$ref": REF.format(model="ReportJson")}
+    schemas = {
+        **report_schemas(),
+        **_model_schemas((OperationOutcome, Bundle, HookRequest, FeedbackDocument)),
     }
     return {
         "openapi": "3.1.0",
@@ -193,7 +124,7 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": (
                 "Permitted and forbidden regimens, with evidence, for patients with HER2-positive breast "
-                "cancer; a SPARQL 1.1 endpoint over the knowledge base; CDS Hooks 2.0.1 services."
+                "cancer; a read-only SPARQL 1.1 endpoint over the knowledge base; CDS Hooks 2.0.1 services."
             ),
         },
         "servers": [{"url": "/"}],
@@ -202,32 +133,12 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "operationId": "recommend",
                     "summary": "Evaluate one patient and return the JSON report",
-                    "parameters": [
-                        {
-                            "name": "as_of",
-                            "in": "query",
-                            "required": False,
-                            "description": "Evaluation date (default: today).",
-                            "schema": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
-                        },
-                        {
-                            "name": "unavailable",
-                            "in": "query",
-                            "required": False,
-                            "description": "A drug that is not available: drug key or NCIt code. Repeatable.",
-                            "style": "form",
-                            "explode": True,
-                            "schema": {
-                                "type": "array",
-                                "items": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"},
-                            },
-                        },
-                    ],
+                    "parameters": _query_parameters(RecommendParameters),
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/fhir+json": {"schema": {"$ref": "#/components/schemas/Bundle"}},
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Bundle"}},
+                            "application/fhir+json": {"schema": {"$ref": REF.format(model="Bundle")}},
+                            "application/json": {"schema": {"$ref": REF.format(model="Bundle")}},
                             "text/turtle": {"schema": {"type": "string"}},
                         },
                     },
@@ -237,36 +148,27 @@ def openapi_document() -> dict[str, Any]:
                             "patients gives {\"reports\": [...]}, one report per patient.",
                             "content": {
                                 "application/json": {
-                                    "schema": {
-                                        "oneOf": [
-                                            {"$ref": "#/components/schemas/Report"},
-                                            {
-                                                "type": "object",
-                                                "required": ["reports"],
-                                                "properties": {
-                                                    "reports": {
-                                                        "type": "array",
-                                                        "items": {"$ref": "#/components/schemas/Report"},
-                                                    }
-                                                },
-                                            },
-                                        ]
-                                    }
+                                    "schema": {"oneOf": [report, {"$ref": REF.format(model="ReportsJson")}]}
                                 }
                             },
                         },
-                        "408": _json(errors, "The body did not arrive within [server] body_timeout_seconds."),
-                        "400": _json(
-                            errors,
-                            "Unreadable input, or input not complete enough for a safe answer (then the body is "
-                            "the report, whose errors say what is missing).",
-                        ),
-                        "413": _json(errors, "The body is larger than [recommend] max_body_bytes."),
-                        "415": _json(errors, "The body is not FHIR JSON or Turtle."),
-                        "503": _json(
-                            errors,
+                        "400": {
+                            "description": "An unreadable request (OperationOutcome), or input not complete enough "
+                            "for a safe answer (the report, whose errors say what is missing).",
+                            "content": {
+                                "application/fhir+json": {"schema": {"$ref": REF.format(model="OperationOutcome")}},
+                                "application/json": {
+                                    "schema": {"oneOf": [report, {"$ref": REF.format(model="ReportsJson")}]}
+                                },
+                            },
+                        },
+                        "408": _outcome("The body did not arrive within [server] body_timeout_seconds."),
+                        "413": _outcome("The body is larger than [recommend] max_body_bytes."),
+                        "415": _outcome("The body is not FHIR JSON or Turtle."),
+                        "500": _outcome("The evaluation failed; the server log has the details."),
+                        "503": _outcome(
                             "The run passed [recommend] timeout_seconds (it was stopped), every worker is busy and "
-                            "the queue is full (Retry-After), or the reasoning pipeline is not available.",
+                            "the queue is full (Retry-After)."
                         ),
                     },
                 }
@@ -279,26 +181,18 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": {"description": "Query results", "content": sparql_results}, **sparql_errors},
                 },
                 "post": {
-                    "operationId": "sparqlPost",
-                    "summary": "SPARQL 1.1 query or update (POST)",
+                    "operationId": "sparqlQueryPost",
+                    "summary": "SPARQL 1.1 query (POST); the endpoint is read-only",
                     "requestBody": {
                         "required": True,
                         "content": {
                             "application/sparql-query": {"schema": {"type": "string"}},
-                            "application/sparql-update": {"schema": {"type": "string"}},
                             "application/x-www-form-urlencoded": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {"query": {"type": "string"}, "update": {"type": "string"}},
-                                }
+                                "schema": {"type": "object", "properties": {"query": {"type": "string"}}}
                             },
                         },
                     },
-                    "responses": {
-                        "200": {"description": "Query results", "content": sparql_results},
-                        "204": {"description": "Update applied."},
-                        **sparql_errors,
-                    },
+                    "responses": {"200": {"description": "Query results", "content": sparql_results}, **sparql_errors},
                 },
             },
             "/cds-services": {
@@ -308,7 +202,7 @@ def openapi_document() -> dict[str, Any]:
                     "security": [{"cdsHooksJwt": []}],
                     "responses": {
                         "200": {"description": "The services", "content": {"application/json": {"schema": {"type": "object"}}}},
-                        "401": {"description": "Missing or invalid JWT"},
+                        "401": cds_errors["401"],
                     },
                 }
             },
@@ -325,14 +219,16 @@ def openapi_document() -> dict[str, Any]:
                             "schema": {"type": "string", "enum": ["her2kg-patient-view", "her2kg-order-sign"]},
                         }
                     ],
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": REF.format(model="HookRequest")}}},
+                    },
                     "responses": {
                         "200": {"description": "Cards", "content": {"application/json": {"schema": {"type": "object"}}}},
-                        "400": {"description": "Malformed hook request"},
-                        "401": {"description": "Missing or invalid JWT"},
-                        "404": {"description": "Unknown service"},
-                        "412": {"description": "Prefetch data missing"},
-                        "413": {"description": "Body too large"},
+                        **cds_errors,
+                        "412": _outcome("Prefetch data missing"),
+                        "500": _outcome("The evaluation failed; the server log has the details."),
+                        "503": _outcome("Every worker is busy (Retry-After), or the run passed its time limit."),
                     },
                 }
             },
@@ -344,29 +240,20 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": [
                         {"name": "service_id", "in": "path", "required": True, "schema": {"type": "string"}}
                     ],
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": REF.format(model="FeedbackDocument")}}},
+                    },
                     "responses": {
                         "200": {"description": "Recorded"},
-                        "400": {"description": "Malformed feedback"},
-                        "401": {"description": "Missing or invalid JWT"},
-                        "404": {"description": "Unknown service"},
+                        **cds_errors,
+                        "500": _outcome("The feedback file cannot be written."),
                     },
                 }
             },
         },
         "components": {
-            "schemas": {
-                "Error": _ERROR,
-                "Errors": _ERRORS,
-                "Source": _SOURCE,
-                "Reason": _REASON,
-                "Drug": _DRUG,
-                "Component": _COMPONENT,
-                "Regimen": _REGIMEN,
-                "Notice": _NOTICE,
-                "Report": _REPORT,
-                "Bundle": _BUNDLE,
-            },
+            "schemas": schemas,
             "securitySchemes": {
                 "cdsHooksJwt": {
                     "type": "http",

@@ -40,17 +40,12 @@ __all__ = [
     "PipelineFailed",
     "PipelineRunner",
     "PipelineTimeout",
-    "PipelineUnavailable",
 ]
 
 log = logging.getLogger("her2kg.server")
 
 _START_TIMEOUT = 120.0
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
-
-
-class PipelineUnavailable(Exception):
-    """The reasoning pipeline cannot run in this installation (HTTP 503)."""
 
 
 class PipelineBusy(Exception):
@@ -240,7 +235,5 @@ def _unwrap(outcome: Outcome) -> list[Report]:
         raise UsageError(outcome.message)
     if outcome.kind == "input":
         raise Her2kgError(outcome.message)
-    if outcome.kind == "unavailable":
-        raise PipelineUnavailable(outcome.message)
     log.error("a recommendation worker reported an internal error: %s", outcome.message)
     raise PipelineFailed("her2kg failed to evaluate the input; the server log has the details")

@@ -38,7 +38,7 @@ class RecommendJob:
 class Outcome:
     """What a worker sends back: reports, or the kind and message of a failure (always picklable)."""
 
-    kind: str  # ok | usage | input | unavailable | internal
+    kind: str  # ok | usage | input | internal
     reports: tuple[Report, ...] = ()
     message: str = ""
 
@@ -55,15 +55,10 @@ def warm_up() -> None:
 def run_job(job: RecommendJob) -> Outcome:
     """Run one job; failures become outcomes (the message of an unexpected one is never sent)."""
     try:
-        from her2kg.recommend import recommend_texts
+        from her2kg.pipeline import recommend_texts
 
         reports = recommend_texts(
             [(d.name, d.kind, d.text) for d in job.documents], as_of=job.as_of, unavailable=job.unavailable
-        )
-    except NotImplementedError:
-        return Outcome(
-            "unavailable",
-            message="the reasoning pipeline is not available in this installation; reinstall her2kg from a full release",
         )
     except UsageError as exc:
         return Outcome("usage", message=str(exc))

@@ -4,9 +4,9 @@ The body is a FHIR R4 Bundle (`application/fhir+json` or `application/json`) or 
 the her2kg Turtle vocabulary (`text/turtle`). Query parameters: `as_of=YYYY-MM-DD` (default:
 today) and `unavailable=<drug key or NCIt code>`, repeatable.
 
-200 with the report; 400 with `{"errors": [...]}` when the input cannot be read or is not
-complete enough for a safe answer (then the body is the report itself, whose `errors` say
-what is missing, and nothing is permitted); 413 / 415 for a body too large / of another type;
+200 with the report; 400 with a FHIR OperationOutcome when the request cannot be read, or
+with the report itself when the input is not complete enough for a safe answer (its `errors`
+say what is missing, and nothing is permitted); 413 / 415 for a body too large / of another type;
 408 when the body does not arrive within the body timeout; 503 with `Retry-After` when the
 workers are busy and the queue is full, or the evaluation ran past the time limit.
 
@@ -17,23 +17,22 @@ A Turtle document with several patients gives one report per patient:
 from __future__ import annotations
 
 import logging
-import re
-from datetime import date
 
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from her2kg.errors import Her2kgError, UsageError
 from her2kg.server.access_log import log_failure
 from her2kg.safe_io import JsonInputError, strict_json_loads
-from her2kg.server.httputil import BodyTimeout, BodyTooLarge, json_error, media_type, read_body
+from her2kg.server.httputil import BodyTimeout, BodyTooLarge, media_type, read_body
+from her2kg.server.models import Bundle, RecommendParameters, error_response, first_problem
 from her2kg.server.pipeline import (
     Document,
     PipelineBusy,
     PipelineFailed,
     PipelineRunner,
     PipelineTimeout,
-    PipelineUnavailable,
 )
 
 log = logging.getLogger("her2kg.server")
@@ -43,7 +42,10 @@ KINDS: dict[str, str] = {
     "application/json": "fhir-json",
     "text/turtle": "turtle",
 }
-_DRUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_PARAMETER_ADVICE = {
+    "as_of": "`as_of` must be a date written YYYY-MM-DD",
+    "unavailable": "`unavailable` takes a drug key (e.g. trastuzumab-deruxtecan) or an NCIt code (e.g. C128799)",
+}
 
 
 class RecommendEndpoint:
@@ -55,7 +57,7 @@ class RecommendEndpoint:
     async def handle(self, request: Request) -> Response:
         kind = KINDS.get(media_type(request))
         if kind is None:
-            return json_error(
+            return error_response(
                 415,
                 "unsupported-media-type",
                 "send a FHIR R4 Bundle as application/fhir+json (or application/json), or a her2kg "
@@ -64,55 +66,46 @@ class RecommendEndpoint:
             )
         as_of_values = request.query_params.getlist("as_of")
         if len(as_of_values) > 1:
-            return json_error(400, "invalid-parameter", "give `as_of` at most once", field="as_of")
-        as_of = date.today()
-        if as_of_values:
-            try:
-                as_of = date.fromisoformat(as_of_values[0])
-            except ValueError:
-                return json_error(400, "invalid-parameter", "`as_of` must be a date written YYYY-MM-DD", field="as_of")
-            if len(as_of_values[0]) != 10:
-                return json_error(400, "invalid-parameter", "`as_of` must be a date written YYYY-MM-DD", field="as_of")
-        unavailable = request.query_params.getlist("unavailable")
-        for drug in unavailable:
-            if not _DRUG.match(drug):
-                return json_error(
-                    400,
-                    "invalid-parameter",
-                    "`unavailable` takes a drug key (e.g. trastuzumab-deruxtecan) or an NCIt code (e.g. C128799)",
-                    field="unavailable",
-                )
+            return error_response(400, "invalid-parameter", "give `as_of` at most once", field="as_of")
+        try:
+            parameters = RecommendParameters.model_validate(
+                {"as_of": as_of_values[0] if as_of_values else None, "unavailable": request.query_params.getlist("unavailable")}
+            )
+        except ValidationError as exc:
+            where, _ = first_problem(exc)
+            name = where.split(".", 1)[0]
+            return error_response(400, "invalid-parameter", _PARAMETER_ADVICE[name], field=name)
+        as_of = parameters.evaluation_date()
+        unavailable = parameters.unavailable
         try:
             body = await read_body(request, self.max_body_bytes, timeout=self.body_timeout)
         except BodyTooLarge as exc:
-            return json_error(413, "body-too-large", str(exc))
+            return error_response(413, "body-too-large", str(exc))
         except BodyTimeout as exc:
-            return json_error(408, "body-timeout", str(exc), headers={"Connection": "close"})
+            return error_response(408, "body-timeout", str(exc), headers={"Connection": "close"})
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            return json_error(400, "unreadable-input", "the body is not UTF-8 text")
+            return error_response(400, "unreadable-input", "the body is not UTF-8 text")
         if kind == "fhir-json":
             problem = _bundle_problem(text)
             if problem:
-                return json_error(400, "unreadable-input", problem)
+                return error_response(400, "unreadable-input", problem)
         elif not text.strip():
-            return json_error(400, "unreadable-input", "the body is empty; send a Turtle patient")
+            return error_response(400, "unreadable-input", "the body is empty; send a Turtle patient")
         try:
             reports = await self.pipeline.run([Document("request", kind, text)], as_of=as_of, unavailable=unavailable)
-        except PipelineUnavailable as exc:
-            return json_error(503, "unavailable", str(exc))
         except (PipelineBusy, PipelineTimeout) as exc:
-            return json_error(503, "busy", str(exc), headers={"Retry-After": "5"})
+            return error_response(503, "busy", str(exc), headers={"Retry-After": "5"})
         except PipelineFailed as exc:
-            return json_error(500, "internal-error", str(exc))
+            return error_response(500, "internal-error", str(exc))
         except UsageError as exc:
-            return json_error(400, "invalid-parameter", str(exc), field="unavailable")
+            return error_response(400, "invalid-parameter", str(exc), field="unavailable")
         except Her2kgError as exc:
-            return json_error(400, "invalid-input", str(exc))
+            return error_response(400, "invalid-input", str(exc))
         except Exception as exc:  # noqa: BLE001 - no patient data in the log, only where it failed
             log_failure(log, "the pipeline failed on a /recommend request", exc)
-            return json_error(500, "internal-error", "her2kg failed to evaluate the input; the server log has the details")
+            return error_response(500, "internal-error", "her2kg failed to evaluate the input; the server log has the details")
         if len(reports) == 1:
             report = reports[0]
             return JSONResponse(report.to_json(), status_code=200 if report.ok else 400)
@@ -125,6 +118,9 @@ def _bundle_problem(text: str) -> str:
         document = strict_json_loads(text)
     except JsonInputError as exc:
         return f"the body is not acceptable JSON: {exc}"
-    if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
-        return 'the body must be a FHIR R4 Bundle: a JSON object with "resourceType": "Bundle"'
+    try:
+        Bundle.model_validate(document)
+    except ValidationError as exc:
+        where, what = first_problem(exc)
+        return f'the body must be a FHIR R4 Bundle: a JSON object with "resourceType": "Bundle" ({where}: {what})'
     return ""

@@ -25,7 +25,7 @@ _RESULT_FORMATS = (
 PREFIXES = {"sd": SD, "formats": FORMATS, "void": VOID, "dcterms": DCTERMS}
 
 
-def service_description(endpoint: str, *, triples: int, updates: bool, media_type: str) -> bytes:
+def service_description(endpoint: str, *, triples: int, media_type: str) -> bytes:
     """Describe the endpoint at URL `endpoint` in the RDF format `media_type`."""
     service = ox.NamedNode(endpoint)
     dataset = ox.BlankNode("dataset")
@@ -44,7 +44,7 @@ def service_description(endpoint: str, *, triples: int, updates: bool, media_typ
             iri(DCTERMS + "description"),
             ox.Literal(
                 "The her2kg knowledge base of HER2-positive breast cancer therapy (and the served patients "
-                "with their inferences). Read-only unless updates are enabled. SERVICE, LOAD and dataset "
+                "with their inferences). Read-only: SPARQL Update is not offered. SERVICE, LOAD and dataset "
                 "clauses (FROM, USING) are refused.",
                 language="en",
             ),
@@ -55,8 +55,6 @@ def service_description(endpoint: str, *, triples: int, updates: bool, media_typ
         ox.Triple(graph, iri(RDF_TYPE), iri(SD + "Graph")),
         ox.Triple(graph, iri(VOID + "triples"), ox.Literal(str(triples), datatype=iri("http://www.w3.org/2001/XMLSchema#integer"))),
     ]
-    if updates:
-        statements.append(ox.Triple(service, iri(SD + "supportedLanguage"), iri(SD + "SPARQL11Update")))
     for name in _RESULT_FORMATS:
         statements.append(ox.Triple(service, iri(SD + "resultFormat"), iri(FORMATS + name)))
     return ox.serialize(statements, format=GRAPH_FORMATS[media_type], prefixes=PREFIXES) or b""

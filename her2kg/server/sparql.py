@@ -1,8 +1,7 @@
-"""The SPARQL 1.1 Protocol at /sparql: query by GET or POST, update by POST (token only).
+"""The SPARQL 1.1 Protocol at /sparql: query by GET or POST; the endpoint is read-only.
 
 - Query: `GET ?query=`, `POST` form-encoded (`query=`), `POST application/sparql-query`.
-- Update: `POST` form-encoded (`update=`) or `application/sparql-update`, with
-  `Authorization: Bearer <[sparql] update_token>`; 403 when updates are not enabled.
+- No SPARQL Update: `update=` is refused with 400 and `application/sparql-update` with 415.
 - SELECT / ASK: `application/sparql-results+json` (default), `+xml`, `text/csv`,
   `text/tab-separated-values`; CONSTRUCT / DESCRIBE: `text/turtle` (default),
   `application/n-triples`, `application/ld+json`, `application/rdf+xml`; chosen by `Accept`.
@@ -15,11 +14,11 @@
 - Refused with 400, decided on the parse (`sparql_guard`): SERVICE, LOAD, FROM / FROM NAMED,
   USING, an update sent as a query, any text that does not parse, and the protocol's dataset
   parameters (`default-graph-uri`, `named-graph-uri`, `using-graph-uri`, ...).
+- Errors are plain text, as in the SPARQL 1.1 Protocol.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -33,9 +32,9 @@ from her2kg.server.config import SparqlSettings
 from her2kg.server.html_page import Page
 from her2kg.server.httputil import BodyTimeout, BodyTooLarge, media_type, read_body
 from her2kg.server.service_description import service_description
-from her2kg.server.sparql_guard import RefusedRequest, precheck_query, precheck_update
+from her2kg.server.sparql_guard import RefusedRequest, precheck_query
 from her2kg.server.sparql_pool import PoolBusy, QueryPool, QueryTimeout, WorkerFailed
-from her2kg.server.sparql_worker import Failure, NotAcceptable, QueryJob, QueryOutcome, UpdateJob, UpdateOutcome
+from her2kg.server.sparql_worker import Failure, NotAcceptable, QueryJob, QueryOutcome
 from her2kg.vocabulary import PREFIXES
 
 _DATASET_PARAMETERS = ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri")
@@ -43,6 +42,7 @@ _FAILURE_STATUS = {"syntax": 400, "refused": 400, "memory": 503, "internal": 500
 _FORM = "application/x-www-form-urlencoded"
 _QUERY = "application/sparql-query"
 _UPDATE = "application/sparql-update"
+_READ_ONLY = "this endpoint is read-only: SPARQL Update is not offered; send a query (SELECT, ASK, CONSTRUCT, DESCRIBE)"
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,6 @@ class SparqlRequest:
     """What a client asked for, once the protocol's variants are unified."""
 
     query: str | None
-    update: str | None
     parameters: Mapping[str, Sequence[str]]
 
 
@@ -73,11 +72,9 @@ class SparqlEndpoint:
     async def handle(self, request: Request) -> Response:
         try:
             parsed = await self._read(request)
-            if parsed.query is None and parsed.update is None:
+            if parsed.query is None:
                 return self._no_query(request)
-            if parsed.update is not None:
-                return await self._update(request, parsed.update)
-            return await self._query(request, parsed.query or "")
+            return await self._query(request, parsed.query)
         except ProtocolError as exc:
             return _text(exc.status, exc.message, exc.headers)
         except BodyTooLarge as exc:
@@ -93,15 +90,13 @@ class SparqlEndpoint:
             if len(request.url.query) > self.settings.max_body_bytes:
                 limit = self.settings.max_body_bytes
                 raise ProtocolError(413, f"the query string is longer than {limit} bytes; POST the query instead")
-            if "update" in url_parameters:
-                raise ProtocolError(400, "a SPARQL Update must be sent with POST, not GET")
-            return _unify(url_parameters, None, None)
+            return _unify(url_parameters, None)
         kind = media_type(request)
-        if kind not in (_FORM, _QUERY, _UPDATE):
+        if kind == _UPDATE:
+            raise ProtocolError(415, _READ_ONLY)
+        if kind not in (_FORM, _QUERY):
             raise ProtocolError(
-                415,
-                f"unsupported Content-Type {kind or '(none)'!r}; POST a query as {_QUERY} or {_FORM} "
-                f"(query=...), an update as {_UPDATE} or {_FORM} (update=...)",
+                415, f"unsupported Content-Type {kind or '(none)'!r}; POST a query as {_QUERY} or {_FORM} (query=...)"
             )
         body = await read_body(request, self.settings.max_body_bytes)
         try:
@@ -110,11 +105,8 @@ class SparqlEndpoint:
             raise ProtocolError(400, "the request body is not UTF-8 text") from None
         if kind == _FORM:
             form = parse_qs(text, keep_blank_values=True)
-            merged = {**url_parameters, **form}
-            return _unify(merged, None, None)
-        if kind == _QUERY:
-            return _unify(url_parameters, text, None)
-        return _unify(url_parameters, None, text)
+            return _unify({**url_parameters, **form}, None)
+        return _unify(url_parameters, text)
 
     def _no_query(self, request: Request) -> Response:
         accept = request.headers.get("accept")
@@ -138,9 +130,7 @@ class SparqlEndpoint:
             )
         endpoint = str(request.url.replace(query="", fragment=""))
         pool = self._pool()
-        body = service_description(
-            endpoint, triples=pool.triples, updates=self.settings.updates_enabled, media_type=chosen
-        )
+        body = service_description(endpoint, triples=pool.triples, media_type=chosen)
         return Response(body, media_type=chosen, headers={"Vary": "Accept"})
 
     def _pool(self) -> QueryPool:
@@ -185,37 +175,6 @@ class SparqlEndpoint:
             content_type += "; charset=utf-8"
         return Response(outcome.body, headers={**headers, "Content-Type": content_type})
 
-    # -- update ----------------------------------------------------------------------------
-
-    async def _update(self, request: Request, text: str) -> Response:
-        token = self.settings.update_token
-        if not token:
-            raise ProtocolError(
-                403,
-                "this endpoint is read-only; to allow SPARQL Update set [sparql] update_token in the server "
-                "configuration",
-            )
-        given = request.headers.get("authorization", "")
-        scheme, _, credential = given.partition(" ")
-        if scheme.lower() != "bearer" or not credential.strip():
-            raise ProtocolError(
-                401,
-                "SPARQL Update needs the header `Authorization: Bearer <update token>`",
-                {"WWW-Authenticate": 'Bearer realm="her2kg-sparql-update"'},
-            )
-        if not hmac.compare_digest(credential.strip().encode("utf-8"), token.encode("utf-8")):
-            raise ProtocolError(403, "the update token is not valid for this server")
-        try:
-            precheck_update(text)  # cheap; the worker decides by the parse before running anything
-        except RefusedRequest as exc:
-            raise ProtocolError(400, str(exc)) from None
-        outcome = await self._run(lambda pool: pool.update(UpdateJob(text)))
-        if isinstance(outcome, Failure):
-            raise ProtocolError(_FAILURE_STATUS.get(outcome.kind, 500), outcome.message)
-        if not isinstance(outcome, UpdateOutcome):
-            raise ProtocolError(500, "the query worker gave an unexpected answer; see the server log")
-        return Response(status_code=204)
-
     async def _run(self, call: Callable[[QueryPool], object]) -> object:
         pool = self._pool()
         try:
@@ -233,7 +192,7 @@ class SparqlEndpoint:
             raise ProtocolError(503, f"{exc}; it has been restarted", {"Retry-After": "1"}) from None
 
 
-def _unify(parameters: Mapping[str, Sequence[str]], query_body: str | None, update_body: str | None) -> SparqlRequest:
+def _unify(parameters: Mapping[str, Sequence[str]], query_body: str | None) -> SparqlRequest:
     for name in _DATASET_PARAMETERS:
         if name in parameters:
             raise ProtocolError(
@@ -241,17 +200,14 @@ def _unify(parameters: Mapping[str, Sequence[str]], query_body: str | None, upda
                 f"the `{name}` parameter is not supported: this endpoint answers over its one default graph "
                 "(the knowledge base and the served patients); leave it out",
             )
+    if "update" in parameters:
+        raise ProtocolError(400, _READ_ONLY)
     queries = list(parameters.get("query", ()))
-    updates = list(parameters.get("update", ()))
     if query_body is not None:
         queries.append(query_body)
-    if update_body is not None:
-        updates.append(update_body)
-    if len(queries) + len(updates) > 1:
-        raise ProtocolError(400, "send exactly one `query` or one `update` per request")
-    return SparqlRequest(
-        query=queries[0] if queries else None, update=updates[0] if updates else None, parameters=parameters
-    )
+    if len(queries) > 1:
+        raise ProtocolError(400, "send exactly one `query` per request")
+    return SparqlRequest(query=queries[0] if queries else None, parameters=parameters)
 
 
 def _not_acceptable(kind: str) -> str:

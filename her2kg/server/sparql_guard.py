@@ -39,7 +39,7 @@ _SERVICE_MESSAGE = (
     "run the remote part against that endpoint yourself"
 )
 _LOAD_MESSAGE = (
-    "LOAD is not allowed: this endpoint never fetches documents from URLs; send the triples with INSERT DATA instead"
+    "LOAD is not allowed: this endpoint never fetches documents from URLs (and is read-only)"
 )
 _FROM_MESSAGE = (
     "FROM / FROM NAMED dataset clauses are not allowed: this endpoint answers over its one "
@@ -50,8 +50,8 @@ _USING_MESSAGE = (
     "default graph; remove the USING clause"
 )
 _UPDATE_ON_QUERY_MESSAGE = (
-    "this is a SPARQL Update, not a query; send it as `update=` (form) or with "
-    "Content-Type application/sparql-update, with the update token"
+    "this is a SPARQL Update, not a query; this endpoint is read-only and does not offer "
+    "SPARQL Update (application/sparql-update)"
 )
 _FORBIDDEN_WORDS: dict[str, str] = {
     "SERVICE": _SERVICE_MESSAGE,

@@ -7,8 +7,8 @@ borrows an idle worker, sends the job and waits at most `timeout` seconds for th
 the answer is late the worker process is killed (SIGKILL), which stops the query for certain,
 and a fresh worker is started in the background from the same data.
 
-Updates (when enabled) borrow every worker: one runs the update and returns the new data, the
-others reload it, so all workers always answer over the same triples.
+The endpoint is read-only: a worker only answers queries, so every worker holds the same
+triples for its whole life.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from her2kg.server.sparql_worker import Failure, QueryJob, ReloadJob, UpdateJob, UpdateOutcome
+from her2kg.server.sparql_worker import Failure, QueryJob
 
 log = logging.getLogger("her2kg.server")
 
@@ -71,7 +70,6 @@ class QueryPool:
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
-        self._update_lock = threading.Lock()
         self._closed = False
         self._triples = 0
         self.timeouts = 0
@@ -83,7 +81,7 @@ class QueryPool:
 
     @property
     def triples(self) -> int:
-        """Number of quads the workers hold (as counted by the last worker started or updated)."""
+        """Number of quads the workers hold (as counted by the last worker started)."""
         return self._triples
 
     def worker_pids(self) -> list[int]:
@@ -106,47 +104,6 @@ class QueryPool:
             raise
         self._idle.put(worker)
         return outcome
-
-    def update(self, job: UpdateJob) -> object:
-        """Run an update on one worker and share the resulting data with every other worker."""
-        with self._update_lock:
-            deadline = time.monotonic() + max(self._timeout, 30.0)
-            held: list[_Worker] = []
-            try:
-                for _ in range(self._size):
-                    remaining = deadline - time.monotonic()
-                    try:
-                        held.append(self._idle.get(timeout=max(remaining, 0.01)))
-                    except queue.Empty:
-                        raise PoolBusy("the query workers stayed busy; retry the update") from None
-            except BaseException:
-                for worker in held:
-                    self._idle.put(worker)
-                raise
-            first, others = held[0], held[1:]
-            try:
-                outcome = self._ask(first, job, self._timeout)
-            except BaseException:
-                for worker in others:
-                    self._idle.put(worker)
-                self._replace(first)
-                raise
-            if isinstance(outcome, UpdateOutcome):
-                self._data = outcome.data
-                self._triples = outcome.triples
-                for worker in others:
-                    try:
-                        self._ask(worker, ReloadJob(outcome.data), _START_TIMEOUT)
-                    except BaseException:
-                        self._replace(worker)
-                        continue
-                    self._idle.put(worker)
-                outcome = UpdateOutcome(data=b"", triples=outcome.triples)
-            else:
-                for worker in others:
-                    self._idle.put(worker)
-            self._idle.put(first)
-            return outcome
 
     def close(self) -> None:
         """Stop every worker (politely, then by force)."""

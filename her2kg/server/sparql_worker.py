@@ -55,16 +55,6 @@ class QueryJob:
 
 
 @dataclass(frozen=True)
-class UpdateJob:
-    text: str
-
-
-@dataclass(frozen=True)
-class ReloadJob:
-    data: bytes
-
-
-@dataclass(frozen=True)
 class QueryOutcome:
     media_type: str
     body: bytes
@@ -75,12 +65,6 @@ class QueryOutcome:
 @dataclass(frozen=True)
 class NotAcceptable:
     kind: str  # "results" or "graph"
-
-
-@dataclass(frozen=True)
-class UpdateOutcome:
-    data: bytes
-    triples: int
 
 
 @dataclass(frozen=True)
@@ -134,22 +118,14 @@ def worker_main(conn: Connection, memory_bytes: int = 0) -> None:
             return
         if job is None:
             return
-        if isinstance(job, ReloadJob):
-            store = load_store(job.data)
-            conn.send(UpdateOutcome(data=b"", triples=len(store)))
-            continue
         conn.send(handle(store, job))
 
 
-def handle(store: ox.Store, job: QueryJob | UpdateJob) -> QueryOutcome | NotAcceptable | UpdateOutcome | Failure:
-    """Check one job by its parse, then run it against a store (also used directly by tests)."""
-    from her2kg.server.sparql_guard import RefusedRequest, inspect_query, inspect_update
+def handle(store: ox.Store, job: QueryJob) -> QueryOutcome | NotAcceptable | Failure:
+    """Check one query by its parse (an update is refused), then run it (also used directly by tests)."""
+    from her2kg.server.sparql_guard import RefusedRequest, inspect_query
 
     try:
-        if isinstance(job, UpdateJob):
-            inspect_update(job.text)
-            store.update(job.text)
-            return UpdateOutcome(data=store.dump(format=ox.RdfFormat.N_QUADS), triples=len(store))
         inspect_query(job.text)
         return run_query(store, job)
     except RefusedRequest as exc:
@@ -167,7 +143,7 @@ def run_query(store: ox.Store, job: QueryJob) -> QueryOutcome | NotAcceptable:
     if isinstance(result, ox.QueryBoolean):
         if job.results_type is None:
             return NotAcceptable("results")
-        body = result.serialize(format=RESULT_FORMATS[job.results_type])
+        body = result.serialize(format=RESULT_FORMATS[job.results_type]) or b""
         return QueryOutcome(job.results_type, body, 1, False)
     if isinstance(result, ox.QuerySolutions):
         if job.results_type is None:
