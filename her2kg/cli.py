@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from her2kg.workbench.kb_option import add_kb_argument, apply_kb_argument, restore_kb_selection
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "recommend": ("her2kg.commands.recommend", "infer permitted, forbidden and proposed regimens for patients"),
     "validate": ("her2kg.commands.validate", "check the knowledge base, or patient files, for errors"),
@@ -24,6 +26,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("her2kg.commands.info", "show the knowledge base version and what it holds"),
     "serve": ("her2kg.commands.serve", "serve the SPARQL endpoint, the recommendation API and CDS Hooks"),
     "cohort": ("her2kg.commands.cohort", "run a folder of patients in batches, resumably, to JSON lines"),
+    "check": ("her2kg.commands.check", "everything CI checks: validate, competency questions, generated files"),
+    "diff": ("her2kg.commands.diff", "semantic diff of two knowledge-base versions and its consequences for patients"),
+    "docs": ("her2kg.commands.docs", "write the static HTML documentation of the knowledge base"),
+    "build": ("her2kg.commands.build", "build ontology modules from TSV templates"),
+    "release": ("her2kg.commands.release", "write the release artefacts under the version IRI's path"),
+    "spark-cohort": ("her2kg.commands.spark_cohort", "run a Bulk export or a folder of patients on Apache Spark, one report per patient"),
 }
 
 
@@ -43,6 +51,7 @@ def _parser(selected: str | None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        add_kb_argument(command_parser)
         if name == selected:
             _load(module_name).add_arguments(command_parser)
     return parser
@@ -65,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     module = _load(COMMANDS[args.command][0])
+    if (refused := apply_kb_argument(args)) is not None:
+        return refused
     try:
         return int(module.run(args))
     except KeyboardInterrupt:
@@ -77,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    finally:
+        restore_kb_selection()
 
 
 if __name__ == "__main__":

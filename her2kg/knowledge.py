@@ -8,22 +8,15 @@ with `--kb` reads that folder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from her2kg.errors import KnowledgeBaseError
+from her2kg.knowledge_version import KnowledgeBaseVersion
 from her2kg.resources import data_root, ontology_files
 from her2kg.vocabulary import ONTOLOGY_IRI
-
-
-@dataclass(frozen=True)
-class KnowledgeBaseInfo:
-    iri: str
-    version: str
-    version_iri: str
 
 
 def knowledge_ntriples(root: Path | None = None) -> str:
@@ -77,11 +70,11 @@ def clear_caches() -> None:
             getattr(module, function).cache_clear()
 
 
-def knowledge_info_from_rows(rows: list[dict[str, str]]) -> KnowledgeBaseInfo:
+def knowledge_info_from_rows(rows: list[dict[str, str]]) -> KnowledgeBaseVersion:
     if not rows:
         raise KnowledgeBaseError(f"the ontology header {ONTOLOGY_IRI} has no owl:versionInfo")
     row = rows[0]
-    return KnowledgeBaseInfo(iri=ONTOLOGY_IRI, version=row.get("version", ""), version_iri=row.get("versionIri", ""))
+    return KnowledgeBaseVersion(iri=ONTOLOGY_IRI, version=row.get("version", ""), version_iri=row.get("versionIri", ""))
 
 
 KNOWLEDGE_INFO_QUERY = f"""

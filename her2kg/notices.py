@@ -33,3 +33,9 @@ class Notice:
 
     def as_error(self) -> dict[str, str]:
         return {"code": self.code, "field": self.field, "message": self.message}
+
+
+INPUT_CONSTRAINTS = frozenset({"her2-contradictory", "end-before-start", "lvef-out-of-range", "invalid-date"})
+"""Error codes of notice rules that say a record contradicts itself or holds an impossible value
+(not merely that it is incomplete): `her2kg validate PATIENT` reports these, from the same rules
+that `recommend` runs."""

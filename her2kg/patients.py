@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
@@ -197,23 +198,31 @@ def _own_lines(ntriples: str, patient: str) -> str:
     return "\n".join(kept) + "\n"
 
 
-def read_patient_document(name: str, kind: str, data: bytes) -> PatientInput:
-    """Read one document of a known kind: 'turtle' or 'fhir-json'."""
-    if kind == "turtle":
+class InputKind(StrEnum):
+    """The kinds of patient document her2kg reads."""
+
+    TURTLE = "turtle"
+    FHIR_JSON = "fhir-json"
+
+
+_SUFFIXES = {".ttl": InputKind.TURTLE, ".turtle": InputKind.TURTLE, ".json": InputKind.FHIR_JSON}
+
+
+def read_patient_document(name: str, kind: InputKind | str, data: bytes) -> PatientInput:
+    """Read one document of a known kind (an `InputKind` or its value)."""
+    if kind == InputKind.TURTLE:
         return read_turtle(name, data)
-    if kind == "fhir-json":
+    if kind == InputKind.FHIR_JSON:
         return read_fhir(name, data)
-    raise InputError(name, f"unknown input kind {kind!r}: use 'turtle' or 'fhir-json'")
+    raise InputError(name, f"unknown input kind {kind!r}: use one of {', '.join(InputKind)}")
 
 
-def kind_of_path(path: str) -> str:
+def kind_of_path(path: str) -> InputKind:
     """The input kind of a file, from its extension (.ttl Turtle, .json FHIR)."""
-    suffix = Path(path).suffix.lower()
-    if suffix in (".ttl", ".turtle"):
-        return "turtle"
-    if suffix == ".json":
-        return "fhir-json"
-    raise InputError(path, "unknown file type: give a Turtle patient (.ttl) or a FHIR R4 bundle (.json)")
+    kind = _SUFFIXES.get(Path(path).suffix.lower())
+    if kind is None:
+        raise InputError(path, "unknown file type: give a Turtle patient (.ttl) or a FHIR R4 bundle (.json)")
+    return kind
 
 
 def read_patient_file(path: str) -> PatientInput:

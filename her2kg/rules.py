@@ -23,18 +23,39 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from her2kg.errors import RuleError
+from her2kg.query_header import HeaderError, read_header
 from her2kg.resources import queries_dir
 from her2kg.vocabulary import RULE_BASE
 
+
+class RuleKind(StrEnum):
+    """What a rule concludes (header `kind:`)."""
+
+    CLOSURE = "closure"
+    DERIVATION = "derivation"
+    SITUATION = "situation"
+    RECOMMENDATION = "recommendation"
+    SAFETY = "safety"
+    MONITORING = "monitoring"
+    PROPOSAL = "proposal"
+    NOTICE = "notice"
+
+
+class RuleScope(StrEnum):
+    """What a rule reads and writes (header `scope:`): patient facts, or knowledge-base facts only."""
+
+    PATIENT = "patient"
+    KNOWLEDGE = "knowledge"
+
+
 REQUIRED_KEYS = ("id", "title", "kind", "source", "stratum", "statements")
 OPTIONAL_KEYS = ("description", "recursive", "scope", "history")
-SCOPES = ("patient", "knowledge")
-RULE_KINDS = ("closure", "derivation", "situation", "recommendation", "safety", "monitoring", "proposal", "notice")
-_HEADER_LINE = re.compile(r"^#\s*([a-z_]+):\s*(.*)$")
-_CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
+SCOPES = tuple(str(s) for s in RuleScope)
+RULE_KINDS = tuple(str(k) for k in RuleKind)
 _STATEMENT_ID = re.compile(r"^S\d{2}$")
 
 
@@ -44,7 +65,7 @@ class Rule:
 
     id: str
     title: str
-    kind: str
+    kind: RuleKind
     source: str
     stratum: int
     statements: tuple[str, ...]
@@ -52,7 +73,7 @@ class Rule:
     path: Path
     text: str
     recursive: bool = False
-    scope: str = "patient"  # "knowledge": reads and writes knowledge-base facts only
+    scope: RuleScope = RuleScope.PATIENT  # KNOWLEDGE: reads and writes knowledge-base facts only
     depends_on_history: bool = False  # its conclusions rest on the recorded therapy history
 
     @property
@@ -62,36 +83,18 @@ class Rule:
 
 def parse_rule(path: Path) -> Rule:
     """Parse one rule file; raise RuleError naming the file when its header is malformed."""
-    text = path.read_text(encoding="utf-8")
-    fields: dict[str, str] = {}
-    last_key: str | None = None
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        match = _HEADER_LINE.match(line)
-        if match:
-            key, value = match.group(1), match.group(2).strip()
-            if key not in REQUIRED_KEYS + OPTIONAL_KEYS:
-                raise RuleError(path.stem, str(path), f"unknown header key '{key}'")
-            if key in fields:
-                raise RuleError(path.stem, str(path), f"header key '{key}' appears twice")
-            fields[key] = value
-            last_key = key
-            continue
-        continuation = _CONTINUATION.match(line)
-        if continuation and last_key is not None:
-            fields[last_key] += " " + continuation.group(1).strip()
-            continue
-        if line.strip() == "#":
-            continue
-        raise RuleError(path.stem, str(path), f"cannot read header line {line!r}")
-    missing = [k for k in REQUIRED_KEYS if not fields.get(k)]
-    if missing:
-        raise RuleError(path.stem, str(path), f"header lacks {', '.join(missing)}")
+    try:
+        header = read_header(path, allowed=REQUIRED_KEYS + OPTIONAL_KEYS)
+        header.require(REQUIRED_KEYS)
+    except HeaderError as exc:
+        raise RuleError(path.stem, str(path), str(exc)) from None
+    fields = header.fields
     if fields["id"] != path.stem:
         raise RuleError(fields["id"], str(path), f"id '{fields['id']}' differs from the file name '{path.stem}'")
-    if fields["kind"] not in RULE_KINDS:
-        raise RuleError(fields["id"], str(path), f"kind must be one of {', '.join(RULE_KINDS)}")
+    try:
+        kind = RuleKind(fields["kind"])
+    except ValueError:
+        raise RuleError(fields["id"], str(path), f"kind must be one of {', '.join(RULE_KINDS)}") from None
     try:
         stratum = int(fields["stratum"])
     except ValueError:
@@ -103,23 +106,24 @@ def parse_rule(path: Path) -> Rule:
     return Rule(
         id=fields["id"],
         title=fields["title"],
-        kind=fields["kind"],
+        kind=kind,
         source=fields["source"],
         stratum=stratum,
         statements=statements,
         description=fields.get("description", ""),
         path=path,
-        text=text,
+        text=header.text,
         recursive=_parse_bool(fields.get("recursive", "no"), fields["id"], path),
         scope=_parse_scope(fields.get("scope", "patient"), fields["id"], path),
         depends_on_history=_parse_history(fields.get("history", "independent"), fields["id"], path),
     )
 
 
-def _parse_scope(value: str, rule_id: str, path: Path) -> str:
-    if value not in SCOPES:
-        raise RuleError(rule_id, str(path), f"scope must be one of {', '.join(SCOPES)}, not {value!r}")
-    return value
+def _parse_scope(value: str, rule_id: str, path: Path) -> RuleScope:
+    try:
+        return RuleScope(value)
+    except ValueError:
+        raise RuleError(rule_id, str(path), f"scope must be one of {', '.join(SCOPES)}, not {value!r}") from None
 
 
 def _parse_history(value: str, rule_id: str, path: Path) -> bool:

@@ -6,6 +6,7 @@ declared there, so a typo fails the suite instead of minting a silent new term.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 BASE: Final = "https://w3id.org/her2kg/"
@@ -25,6 +26,10 @@ PREFIXES: Final[dict[str, str]] = {
     "sh": "http://www.w3.org/ns/shacl#",
 }
 
+SHAPES_BASE: Final = BASE + "shapes/"
+_CURIE_PREFIXES: Final = sorted({**PREFIXES, "shape": SHAPES_BASE}.items(), key=lambda kv: -len(kv[1]))
+_LOCAL: Final = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
+
 RDF_TYPE: Final = PREFIXES["rdf"] + "type"
 XSD_DATE: Final = PREFIXES["xsd"] + "date"
 XSD_DECIMAL: Final = PREFIXES["xsd"] + "decimal"
@@ -41,3 +46,32 @@ def patient_iri(patient_id: str) -> str:
     """Return the IRI minted for a patient identifier (percent-safe characters only)."""
     safe = "".join(c if c.isalnum() or c in "-._~" else "_" for c in patient_id)
     return PATIENT_BASE + safe
+
+
+def curie(iri: str) -> str:
+    """The short name of an IRI with the project's prefixes; IRIs outside them stay `<...>`.
+
+    >>> curie("https://w3id.org/her2kg/Drug")
+    'h:Drug'
+    >>> curie("https://w3id.org/her2kg/rule/her2-missing")
+    'rule:her2-missing'
+    >>> curie("http://example.org/x")
+    '<http://example.org/x>'
+    """
+    for prefix, namespace in _CURIE_PREFIXES:
+        if iri.startswith(namespace):
+            local = iri[len(namespace) :]
+            if _LOCAL.fullmatch(local):
+                return f"{prefix}:{local}"
+    return f"<{iri}>"
+
+
+def rule_id(iri: str) -> str:
+    """The id of a rule from its IRI (reports name rules by id).
+
+    >>> rule_id("https://w3id.org/her2kg/rule/her2-missing")
+    'her2-missing'
+    """
+    if not iri.startswith(RULE_BASE):
+        raise ValueError(f"{iri} is not a rule IRI; rule IRIs start with {RULE_BASE}")
+    return iri[len(RULE_BASE) :]

@@ -15,7 +15,7 @@ from remote_fixtures import StandardServer, graph_iri, standard_server, virtuoso
 from her2kg.cli import main
 from her2kg.cohort import ChunkDone, CohortOptions, Progress, prepare_output, run_cohort
 from her2kg.errors import UsageError
-from her2kg.recommend import recommend_files
+from her2kg.pipeline import recommend_files
 from her2kg.stores.virtuoso import VirtuosoServer
 from her2kg.synthetic import random_patient
 

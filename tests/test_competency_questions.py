@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from her2kg.knowledge import knowledge_ntriples
+from her2kg.query_header import read_header as read_query_header
 from her2kg.resources import queries_dir
 from her2kg.stores.embedded import EmbeddedStore
 from her2kg.workbench.competency import read_expected as read_answer
@@ -23,7 +24,6 @@ from her2kg.workbench.competency import run_question
 CQ_DIR = queries_dir() / "cq"
 CQ_FILES = sorted(CQ_DIR.glob("*.rq"))
 HEADER_KEYS = ("id", "question", "kind", "source")
-_HEADER_LINE = re.compile(r"^#\s*([a-z]+):\s*(.+)$")
 
 
 @cache
@@ -44,13 +44,7 @@ def read_expected(path: Path) -> tuple[list[str], set[tuple[str, ...]]]:
 
 
 def read_header(path: Path) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = _HEADER_LINE.match(line)
-        if not match:
-            break
-        fields[match.group(1)] = match.group(2).strip()
-    return fields
+    return dict(read_query_header(path, allowed=HEADER_KEYS).fields)
 
 
 def test_there_are_at_least_fifteen_competency_questions() -> None:

@@ -13,7 +13,7 @@ from functools import cache
 from hypothesis import HealthCheck, given, settings
 
 from her2kg.knowledge import knowledge_ntriples
-from her2kg.recommend import recommend_texts
+from her2kg.pipeline import recommend_texts
 from her2kg.stores.embedded import EmbeddedStore
 from her2kg.report.model import Regimen, Report
 from strategies import ANTIBODY_BASED, HER2_TARGETED, TDXD, Facts, cohorts

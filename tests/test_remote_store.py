@@ -21,7 +21,7 @@ from remote_fixtures import StandardServer, graph_iri, standard_server, virtuoso
 
 from her2kg.engine import run_rules
 from her2kg.knowledge import prepared_knowledge_ntriples
-from her2kg.recommend import recommend_files
+from her2kg.pipeline import recommend_files
 from her2kg.rules import Rule, load_rules
 from her2kg.stores.base import TripleStore
 from her2kg.stores.embedded import EmbeddedStore
@@ -113,6 +113,16 @@ def test_batches_keep_blank_nodes_in_one_request() -> None:
     assert [has_blank for _, has_blank in batches] == [False, False, False, True]
     assert batches[-1][0].splitlines() == lines[-2:]
     assert sum(len(b.splitlines()) for b, _ in batches) == len(lines)
+
+
+def test_blank_node_groups_are_batched_whole_and_bounded() -> None:
+    """Each group of connected blank nodes (an axiom annotation) stays in one request; requests stay small."""
+    groups = [[f"_:a{i} <urn:p> <urn:o{i}> .", f"_:a{i} <urn:q> _:c{i} .", f'_:c{i} <urn:r> "{i}" .'] for i in range(10)]
+    lines = [line for group in groups for line in group]
+    batches = [b.splitlines() for b, blank in _batches("\n".join(lines), 4) if blank]
+    assert len(batches) == 10, "groups of 3 triples, at most 4 triples a request"
+    for group in groups:
+        assert sum(all(line in b for line in group) for b in batches) == 1, "a group was split"
 
 
 def test_store_refuses_a_graph_that_is_not_an_iri() -> None:

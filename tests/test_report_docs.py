@@ -50,7 +50,7 @@ def importer_codes() -> set[str]:
 
 
 def input_reading_codes() -> set[str]:
-    return python_notice_codes([ROOT / "her2kg" / "patients.py", ROOT / "her2kg" / "recommend.py"])
+    return python_notice_codes([ROOT / "her2kg" / "patients.py", ROOT / "her2kg" / "pipeline.py", ROOT / "her2kg" / "patient_source.py"])
 
 
 def rule_notice_codes() -> set[str]:
@@ -109,7 +109,7 @@ def _keys(value: Any, path: str = "") -> Iterator[str]:
 def test_every_json_key_is_documented() -> None:
     from datetime import date
 
-    from her2kg.recommend import recommend_texts
+    from her2kg.pipeline import recommend_texts
     from test_report_history import CONDITION, INCOMPLETE, PATIENT, _report
     from test_report_safety import AC_H, THP
     from her2kg.synthetic import metastatic_first_line, PatientBuilder

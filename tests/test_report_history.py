@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import date
 
 from her2kg.knowledge import prepared_knowledge_ntriples
-from her2kg.recommend import recommend_texts
+from her2kg.pipeline import recommend_texts
 from her2kg.report.extract import HISTORY_CAVEAT, ReportBuilder, read_knowledge_index
 from her2kg.report.model import EndedBy, EpisodePhase, KnowledgeBaseRef, Report
 from her2kg.report.render_text import render_text

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from her2kg.notices import Notice
-from her2kg.recommend import recommend_texts
+from her2kg.pipeline import recommend_texts
 from her2kg.report.model import (
     Component,
     Drug,

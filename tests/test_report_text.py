@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from her2kg.recommend import recommend_texts
+from her2kg.pipeline import recommend_texts
 from her2kg.report.model import RecurrenceInterval, Report, Situation
 from her2kg.report.render_text import render_text, situation_line
 from her2kg.synthetic import PatientBuilder, metastatic_first_line

@@ -97,6 +97,11 @@ CASES: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
     "received-drug-metastatic": (lambda: [second_line()], lambda: [met().therapy("trastuzumab", "adjuvant", "2020-01-01", "2020-12-01")]),
     "latest-lvef": (lambda: [met()], lambda: [met(lvef=False)]),
     "lvef-out-of-range": (lambda: [met(lvef=False).lvef(120)], lambda: [met(lvef=False).lvef(100)]),
+    "end-before-start": (
+        lambda: [met().therapy("trastuzumab", "adjuvant", "2024-06-01", "2024-05-31")],
+        lambda: [met().therapy("trastuzumab", "adjuvant", "2024-06-01", "2024-06-01")],
+    ),
+    "invalid-date": (lambda: [met(lvef=False).lvef(60, "2026-02-30")], lambda: [met(lvef=False).lvef(60, "2024-02-29")]),
     "her2-evidence-ihc": (lambda: [met()], lambda: [B("x").ish(result="positive").metastatic()]),
     "her2-evidence-ish-coded": (lambda: [B("x").ish(result="positive").metastatic()], lambda: [B("x").ish(ratio=2.5).metastatic()]),
     "her2-evidence-interpretation": (lambda: [B("x").her2_interpretation("positive").metastatic()], lambda: [met()]),
@@ -203,6 +208,10 @@ CASES: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
     "historical-condition": (lambda: [met().condition("InterstitialLungDisease", status="resolved", abated="2026-03-01")], lambda: [met().condition("InterstitialLungDisease", status="active")]),
     "unidentified-therapy": (lambda: [met().unidentified_therapy("study drug XYZ", "metastatic", "2026-09-10", "2026-10-01")], lambda: [second_line()]),
     "lvef-fall": (lambda: [lvef_course("f", (44, "2026-06-01"))], lambda: [lvef_course("f", (52, "2026-06-01"))]),
+    "lvef-fall-with-heart-failure": (
+        lambda: [lvef_course("f", (44, "2026-06-01")).condition("HeartFailure", "2026-06-01")],
+        lambda: [lvef_course("f", (44, "2026-06-01")).condition("HeartFailure", "2026-03-01", status="resolved", abated="2026-05-01")],
+    ),
     "lvef-fall-persistent": (lambda: [lvef_course("f", (44, "2026-06-01"), (45, "2026-09-01"))], lambda: [lvef_course("f", (44, "2026-08-20"), (45, "2026-09-01"))]),
     "progressed-on-drug": (lambda: [second_line()], lambda: [met().therapy("neratinib", "adjuvant", "2021-01-01", "2022-01-01", ended_by="completion")]),
     "forbid-regimen-progressed-on": (lambda: [on_tucatinib()], lambda: [on_tucatinib(progressed=False).progression("2026-10-20")]),

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     import pyoxigraph as ox
 
     from her2kg.knowledge import knowledge_ntriples
-    from her2kg.recommend import recommend_files
+    from her2kg.pipeline import recommend_files
     from her2kg.stores.embedded import EmbeddedStore
 
     text = Path(args.query).read_text(encoding="utf-8") if args.query.endswith(".rq") and Path(args.query).is_file() else args.query

@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from her2kg.recommend import recommend_files
+    from her2kg.pipeline import UnknownDrugError, recommend_files
 
     store, owned_graph = None, False
     try:
@@ -47,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
         if store is not None:
             store.clear()
         reports = recommend_files(args.patients, as_of=as_of, unavailable=args.unavailable, store=store)
+    except UnknownDrugError as exc:
+        print(f"her2kg recommend: --unavailable: {exc}", file=sys.stderr)
+        return 2
     except UsageError as exc:
         print(f"her2kg recommend: {exc}", file=sys.stderr)
         return 2

@@ -2,7 +2,9 @@
 
 Without files: check the knowledge base (syntax, imports, SHACL shapes, OWL consistency with
 HermiT, QC queries, canonical formatting). With files: check patient files against the patient
-shapes. Exit codes: 0 clean, 1 findings, 2 usage error.
+shapes (structure) and the input-constraint notice rules that `recommend` also runs (contradictory
+HER2 results, an end before a start, an LVEF outside 0-100 %, an invalid date). Exit codes: 0
+clean, 1 findings, 2 usage error.
 """
 
 from __future__ import annotations

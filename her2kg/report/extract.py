@@ -40,19 +40,14 @@ from her2kg.report.model import (
 from her2kg.resources import queries_dir
 from her2kg.rules import Rule
 from her2kg.stores.base import Row, TripleStore
-from her2kg.vocabulary import BASE, RULE_BASE
+from her2kg.vocabulary import BASE, curie
+from her2kg.vocabulary import rule_id as _rule_id
 
 @cache
 def report_query(name: str) -> str:
     return (queries_dir() / "report" / f"{name}.rq").read_text(encoding="utf-8")
 
 
-def curie(iri: str) -> str:
-    if iri.startswith(RULE_BASE):
-        return iri[len(RULE_BASE) :]
-    if iri.startswith(BASE):
-        return "h:" + iri[len(BASE) :]
-    return iri
 
 
 def local(iri: str) -> str:
@@ -255,7 +250,7 @@ class ReportBuilder:
         return bool(getattr(rule, "depends_on_history", False))
 
     def _rule_reason(self, rule_iri: str, basis: str, text: str | None = None, *, incomplete: bool = False) -> Reason:
-        rule_id = curie(rule_iri)
+        rule_id = _rule_id(rule_iri)
         rule = self._rules.get(rule_id)
         statements = set(self._kb.statements.get(basis, ())) or set(rule.statements if rule else ())
         sources = self._kb.sources.get(basis, ())
@@ -300,7 +295,7 @@ class ReportBuilder:
                     start=min((r["start"] for r in rows if "start" in r), default=None),
                     end=max((r["end"] for r in rows if "end" in r), default=None),
                     ended_by=ended_by,
-                    rule=curie(first["rule"]) if "rule" in first else "",
+                    rule=_rule_id(first["rule"]) if "rule" in first else "",
                 )
             )
         return sorted(episodes, key=lambda e: (e.start or "9999", str(e.phase), [d.label for d in e.drugs]))
@@ -355,7 +350,7 @@ class ReportBuilder:
                 text = f"{text} ({recurrence.phrase})"
             elif "detail" in row:
                 text = f"{text} ({row['detail']})"
-            rule = curie(row["rule"])
+            rule = _rule_id(row["rule"])
             if incomplete and self._depends_on_history(rule):
                 text = f"{text} {HISTORY_CAVEAT}"
             findings.append(Finding(code=code, text=text, rule=rule, bears_on=self._kb.finding_phases.get(row["type"], ())))

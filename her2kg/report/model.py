@@ -1,4 +1,4 @@
-"""Frozen dataclasses of the report, mirroring the JSON contract (`to_json`).
+"""Frozen dataclasses of the report; `to_json` builds the JSON declared in `json_shape`.
 
 `Report.build` is the one place where the safety rule of the report is applied: when a report
 has errors, nothing is permitted, no proposed plan is judged and there is no monitoring for
@@ -11,9 +11,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import TypeVar, cast
 
+from her2kg.knowledge_version import KnowledgeBaseVersion
 from her2kg.notices import Notice
+from her2kg.report.json_shape import (
+    ComponentJson,
+    DrugJson,
+    EndedByValue,
+    EpisodeJson,
+    ErrorJson,
+    EvidenceJson,
+    FindingJson,
+    HistoricalConditionJson,
+    MonitoringJson,
+    MonitoringTestJson,
+    PhaseValue,
+    PreferenceValue,
+    ProposedJson,
+    ReasonJson,
+    RecurrenceIntervalJson,
+    RegimenJson,
+    ReportJson,
+    SituationJson,
+    SourceJson,
+    VerdictValue,
+    WarningJson,
+)
 
 
 class Verdict(StrEnum):
@@ -64,6 +88,8 @@ TRUST_CODES = frozenset(
 )
 """Warning codes that change how far the report can be trusted: listed first, after errors."""
 
+_Shape = TypeVar("_Shape", RegimenJson, EpisodeJson, SituationJson, ReportJson)
+
 
 @dataclass(frozen=True)
 class Source:
@@ -73,12 +99,14 @@ class Source:
     doi: str = ""
     url: str = ""
 
-    def to_json(self) -> dict[str, str]:
-        out = {"id": self.id, "label": self.label}
-        for key in ("pmid", "doi", "url"):
-            value = getattr(self, key)
-            if value:
-                out[key] = value
+    def to_json(self) -> SourceJson:
+        out: SourceJson = {"id": self.id, "label": self.label}
+        if self.pmid:
+            out["pmid"] = self.pmid
+        if self.doi:
+            out["doi"] = self.doi
+        if self.url:
+            out["url"] = self.url
         return out
 
 
@@ -90,8 +118,8 @@ class Reason:
     statements: tuple[str, ...] = ()
     basis: str = ""  # the knowledge-base term behind the reason, e.g. a recommendation CURIE
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"rule": self.rule, "text": self.text, "sources": [s.to_json() for s in self.sources]}
+    def to_json(self) -> ReasonJson:
+        out: ReasonJson = {"rule": self.rule, "text": self.text, "sources": [s.to_json() for s in self.sources]}
         if self.statements:
             out["statements"] = list(self.statements)
         if self.basis:
@@ -106,8 +134,8 @@ class Drug:
     ncit: str
     rxnorm: str = ""
 
-    def to_json(self) -> dict[str, str]:
-        out = {"id": self.id, "label": self.label, "ncit": self.ncit}
+    def to_json(self) -> DrugJson:
+        out: DrugJson = {"id": self.id, "label": self.label, "ncit": self.ncit}
         if self.rxnorm:
             out["rxnorm"] = self.rxnorm
         return out
@@ -127,13 +155,12 @@ class Component:
     def drugs(self) -> tuple[Drug, ...]:
         return (self.drug,) if self.drug is not None else self.options
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any]
+    def to_json(self) -> ComponentJson:
+        out: ComponentJson
         if self.drug is not None:
-            out = {"drug": self.drug.to_json()}
+            out = {"drug": self.drug.to_json(), "step": self.step}
         else:
-            out = {"any_of": [d.to_json() for d in self.options], "label": self.label}
-        out["step"] = self.step
+            out = {"any_of": [d.to_json() for d in self.options], "label": self.label, "step": self.step}
         if self.dosing:
             out["dosing"] = self.dosing
         return out
@@ -147,7 +174,7 @@ class Evidence:
     quality_rank: int = 0  # 1 = best, from the knowledge base's h:rank
     strength_rank: int = 0
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> EvidenceJson:
         return {"quality": self.quality, "strength": self.strength, "scheme": self.scheme}
 
 
@@ -173,22 +200,21 @@ class Regimen:
         ev = self.evidence
         return (self.preference_rank, ev.quality_rank if ev else 99, ev.strength_rank if ev else 99, self.label)
 
-    def to_json(self, *, permitted: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_json(self, *, permitted: bool) -> RegimenJson:
+        out: RegimenJson = {
             "id": self.id,
             "label": self.label,
             "components": [c.to_json() for c in self.components],
+            "sources": [s.to_json() for s in self.sources],
         }
         if permitted:
-            out["preference"] = str(self.preference) if self.preference else ""
+            out["preference"] = cast(PreferenceValue, str(self.preference) if self.preference else "")
             if self.evidence is not None:
                 out["evidence"] = self.evidence.to_json()
-            out["sources"] = [s.to_json() for s in self.sources]
             out["because"] = [r.to_json() for r in self.because]
         else:
-            out["sources"] = [s.to_json() for s in self.sources]
             out["reasons"] = [r.to_json() for r in self.reasons]
-        return out
+        return _declared_order(RegimenJson, out)
 
 
 @dataclass(frozen=True)
@@ -228,8 +254,8 @@ class MonitoringItem:
         kept = tuple(n for n in self.needs if n.drug in drugs)
         return replace(self, needs=kept) if kept else None
 
-    def to_json(self) -> dict[str, Any]:
-        test: dict[str, str] = {"label": self.test_label}
+    def to_json(self) -> MonitoringJson:
+        test: MonitoringTestJson = {"label": self.test_label}
         if self.loinc:
             test["loinc"] = self.loinc
         return {
@@ -261,11 +287,11 @@ class ProposedPlan:
     def not_judged(self) -> ProposedPlan:
         return replace(self, verdict=Verdict.NOT_JUDGED, reasons=())
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ProposedJson:
         return {
             "id": self.id,
             "components": [c.to_json() for c in self.components],
-            "verdict": str(self.verdict),
+            "verdict": cast(VerdictValue, str(self.verdict)),
             "reasons": [r.to_json() for r in self.reasons],
         }
 
@@ -280,8 +306,8 @@ class Finding:
     def relevant_at(self, phase: str) -> bool:
         return not self.bears_on or phase in self.bears_on
 
-    def to_json(self) -> dict[str, str]:
-        out = {"code": self.code, "text": self.text}
+    def to_json(self) -> FindingJson:
+        out: FindingJson = {"code": self.code, "text": self.text}
         if self.rule:
             out["rule"] = self.rule
         return out
@@ -304,18 +330,20 @@ class Episode:
         object.__setattr__(self, "phase", EpisodePhase(self.phase))
         object.__setattr__(self, "ended_by", EndedBy(self.ended_by))
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_json(self) -> EpisodeJson:
+        out: EpisodeJson = {
             "drugs": [d.to_json() for d in self.drugs],
             "regimen": self.regimen,
-            "phase": str(self.phase),
+            "phase": cast(PhaseValue, str(self.phase)),
+            "start": self.start,
+            "end": self.end,
+            "ended_by": cast(EndedByValue, str(self.ended_by)),
         }
         if self.line is not None:
             out["line"] = self.line
-        out.update({"start": self.start, "end": self.end, "ended_by": str(self.ended_by)})
         if self.rule:
             out["rule"] = self.rule
-        return out
+        return _declared_order(EpisodeJson, out)
 
 
 @dataclass(frozen=True)
@@ -325,7 +353,7 @@ class HistoricalCondition:
     onset: str | None = None
     abated: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> HistoricalConditionJson:
         return {"condition": self.condition, "status": self.status, "onset": self.onset, "abated": self.abated}
 
 
@@ -352,7 +380,7 @@ class RecurrenceInterval:
             return f"{m} months to recurrence, over the {t}-month threshold: late"
         return f"{m} whole {unit} to recurrence, threshold {t} months: {'early' if self.early else 'late'}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> RecurrenceIntervalJson:
         return {"months": self.months, "threshold_months": self.threshold_months, "early": self.early}
 
 
@@ -369,39 +397,26 @@ class Situation:
     condition_history: tuple[HistoricalCondition, ...] = ()
     recurrence: RecurrenceInterval | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_json(self) -> SituationJson:
+        out: SituationJson = {
             "her2": self.her2,
             "hormone_receptor": self.hormone_receptor,
             "setting": self.setting,
             "phase": self.phase,
+            "findings": [f.to_json() for f in self.findings],
+            "history": [e.to_json() for e in self.history],
+            "condition_history": [c.to_json() for c in self.condition_history],
         }
         if self.line is not None:
             out["line"] = self.line
-        out["findings"] = [f.to_json() for f in self.findings]
-        out["history"] = [e.to_json() for e in self.history]
         if self.history_complete is not None:
             out["history_complete"] = self.history_complete
-        out["condition_history"] = [c.to_json() for c in self.condition_history]
         if self.recurrence is not None:
             out["recurrence_interval"] = self.recurrence.to_json()
-        return out
+        return _declared_order(SituationJson, out)
 
 
-@dataclass(frozen=True)
-class KnowledgeBaseRef:
-    version: str
-    iri: str
-    folder: str = ""  # "packaged" or the folder read (contract section 5)
-    digest: str = ""  # sha256 of the knowledge files read
-
-    def to_json(self) -> dict[str, str]:
-        out = {"version": self.version, "iri": self.iri}
-        if self.folder:
-            out["folder"] = self.folder
-        if self.digest:
-            out["digest"] = self.digest
-        return out
+KnowledgeBaseRef = KnowledgeBaseVersion  # the one knowledge-base version record (her2kg.knowledge_version)
 
 
 def _warning_rank(notice: Notice) -> int:
@@ -503,19 +518,33 @@ class Report:
     def ok(self) -> bool:
         return not self.errors
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_json(self) -> ReportJson:
+        """The JSON report; its keys are declared once, in `her2kg.report.json_shape`."""
+        out: ReportJson = {
             "patient": self.patient,
             "knowledge_base": self.knowledge_base.to_json(),
             "as_of": self.as_of,
+            "situation": self.situation.to_json(),
+            "permitted": [r.to_json(permitted=True) for r in self.permitted],
+            "forbidden": [r.to_json(permitted=False) for r in self.forbidden],
+            "monitoring": [m.to_json() for m in self.monitoring],
+            "proposed": [p.to_json() for p in self.proposed],
+            "warnings": [_warning(w) for w in self.warnings],
+            "errors": [_error(e) for e in self.errors],
         }
         if self.source:
             out["source"] = self.source
-        out["situation"] = self.situation.to_json()
-        out["permitted"] = [r.to_json(permitted=True) for r in self.permitted]
-        out["forbidden"] = [r.to_json(permitted=False) for r in self.forbidden]
-        out["monitoring"] = [m.to_json() for m in self.monitoring]
-        out["proposed"] = [p.to_json() for p in self.proposed]
-        out["warnings"] = [w.as_warning() for w in self.warnings]
-        out["errors"] = [e.as_error() for e in self.errors]
-        return out
+        return _declared_order(ReportJson, out)
+
+
+def _declared_order(shape: type[_Shape], out: _Shape) -> _Shape:
+    """`out` with its keys in the order of their declaration (the order of the JSON)."""
+    return cast(_Shape, {key: out[key] for key in shape.__annotations__ if key in out})  # type: ignore[literal-required]
+
+
+def _warning(notice: Notice) -> WarningJson:
+    return {"code": notice.code, "message": notice.message}
+
+
+def _error(notice: Notice) -> ErrorJson:
+    return {"code": notice.code, "field": notice.field, "message": notice.message}

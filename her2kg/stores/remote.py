@@ -47,6 +47,8 @@ UpdateGraph = Literal["with", "using-graph-uri"]
 # Store Protocol at about 20,000 triples a request (136,000 triples/s).
 DEFAULT_BATCH_TRIPLES = 2000
 DEFAULT_GRAPH_STORE_BATCH_TRIPLES = 20000
+# INSERT ... WHERE {} (the form blank nodes need) compiles to far more SQL on Virtuoso than INSERT DATA
+BLANK_NODE_BATCH_TRIPLES = 200
 DEFAULT_RETRIES = 6
 RETRY_PAUSE = 0.2  # seconds before the first retry; doubled each time, with jitter
 _RESULTS_JSON = "application/sparql-results+json"
@@ -336,15 +338,32 @@ def _operation_count(text: str) -> int:
 # -- helpers ---------------------------------------------------------------------------------------
 def _batches(data: str, size: int) -> Iterator[tuple[str, bool]]:
     """Split an N-Triples document into (batch, has blank nodes): batches of at most `size` triples,
-    then every triple that mentions a blank node, together."""
+    then the triples that mention blank nodes, a whole group of connected blank nodes per batch (a
+    request mints its own blank nodes, so a group must not be split), at most `size` triples a batch
+    unless one group is larger; blank-node batches hold at most BLANK_NODE_BATCH_TRIPLES."""
     batch: list[str] = []
-    with_blank_nodes: list[str] = []
+    groups: dict[str, list[str]] = {}
+    parent: dict[str, str] = {}
+
+    def root(label: str) -> str:
+        while parent.setdefault(label, label) != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
     for line in data.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        if "_:" in _strip_literals(stripped):
-            with_blank_nodes.append(stripped)
+        labels = _BLANK_NODE.findall(_strip_literals(stripped))
+        if labels:
+            first = root(labels[0])
+            for other in labels[1:]:
+                other_root = root(other)
+                if other_root != first:
+                    parent[other_root] = first
+                    groups.setdefault(first, []).extend(groups.pop(other_root, []))
+            groups.setdefault(first, []).append(stripped)
             continue
         batch.append(stripped)
         if len(batch) >= size:
@@ -352,8 +371,18 @@ def _batches(data: str, size: int) -> Iterator[tuple[str, bool]]:
             batch = []
     if batch:
         yield "\n".join(batch), False
-    if with_blank_nodes:
-        yield "\n".join(with_blank_nodes), True
+    pending: list[str] = []
+    blank_size = min(size, BLANK_NODE_BATCH_TRIPLES)
+    for group in groups.values():
+        if pending and len(pending) + len(group) > blank_size:
+            yield "\n".join(pending), True
+            pending = []
+        pending.extend(group)
+    if pending:
+        yield "\n".join(pending), True
+
+
+_BLANK_NODE = re.compile(r"_:[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 
 
 _XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"

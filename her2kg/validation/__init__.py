@@ -5,7 +5,8 @@
 'error'
 
 `validate_knowledge_base(owl=True, root=None)` runs the syntax, imports, SHACL, OWL, QC and
-format checks; `validate_patient_files(paths)` runs the syntax and patient-shape checks. Both
+format checks; `validate_patient_files(paths)` runs the syntax and patient-shape checks and the
+input-constraint notice rules that `recommend` runs. Both
 return a `ValidationReport` of `CheckResult`s of `Finding`s (frozen dataclasses).
 """
 

@@ -6,23 +6,12 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from her2kg.vocabulary import PREFIXES
+from her2kg.vocabulary import SHAPES_BASE, curie
 
-SHAPES_BASE = "https://w3id.org/her2kg/shapes/"
-_CURIE_PREFIXES = sorted({**PREFIXES, "shape": SHAPES_BASE}.items(), key=lambda kv: -len(kv[1]))
-_LOCAL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
+__all__ = ["SHAPES_BASE", "Location", "Locator", "curie"]
+
 _SUBJECT_START = re.compile(r"^(<[^>\s]*>|[A-Za-z][\w.\-]*:[\w.\-]*|:[\w.\-]*)\s")
 _PREFIX_LINE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([\w.\-]*):\s*<([^>]*)>", re.IGNORECASE)
-
-
-def curie(iri: str) -> str:
-    """`https://w3id.org/her2kg/Drug` -> `h:Drug`; IRIs outside the known prefixes stay `<...>`."""
-    for prefix, namespace in _CURIE_PREFIXES:
-        if iri.startswith(namespace):
-            local = iri[len(namespace) :]
-            if _LOCAL.fullmatch(local):
-                return f"{prefix}:{local}"
-    return f"<{iri}>"
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from her2kg.knowledge_version import KnowledgeBaseVersion
+from her2kg.notices import Severity
 
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
+__all__ = ["Check", "CheckResult", "Finding", "KnowledgeBaseVersion", "Severity", "ValidationReport"]
 
 
 class Check(StrEnum):
@@ -22,6 +22,7 @@ class Check(StrEnum):
     OWL = "owl"
     QC = "qc"
     FORMAT = "format"
+    RULES = "rules"  # patient files: the input notice rules that `recommend` runs
 
 
 @dataclass(frozen=True)
@@ -66,24 +67,6 @@ class CheckResult:
             "ok": self.ok,
             "seconds": round(self.seconds, 3),
             "findings": [f.to_dict() for f in self.findings],
-        }
-
-
-@dataclass(frozen=True)
-class KnowledgeBaseVersion:
-    iri: str
-    version: str
-    version_iri: str
-    folder: str = ""  # "packaged" or the folder read
-    digest: str = ""  # sha256 of the knowledge files read
-
-    def to_dict(self) -> dict[str, str]:
-        return {
-            "iri": self.iri,
-            "version": self.version,
-            "version_iri": self.version_iri,
-            "folder": self.folder,
-            "digest": self.digest,
         }
 
 

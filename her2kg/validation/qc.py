@@ -6,12 +6,12 @@ severity: error|warning) and selects `?entity ?property ?value`; every row is a 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from her2kg.query_header import HeaderError, read_header
 from her2kg.validation.locate import Location, curie
 from her2kg.validation.model import Check, Finding, Severity
 
@@ -19,11 +19,10 @@ if TYPE_CHECKING:
     import pyoxigraph as ox
 
 REQUIRED_KEYS = ("id", "title", "kind", "source", "severity")
-_HEADER_LINE = re.compile(r"^#\s*([a-z_]+):\s*(.*)$")
 _SUFFIX = "-violation"
 
 
-class QcHeaderError(ValueError):
+class QcHeaderError(HeaderError):
     """A QC query's header is malformed."""
 
 
@@ -39,25 +38,13 @@ class QcQuery:
 
 def parse_qc_query(path: Path) -> QcQuery:
     """Read one QC query; raise QcHeaderError saying what to fix in its header."""
-    text = path.read_text(encoding="utf-8")
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        match = _HEADER_LINE.match(line)
-        if not match:
-            continue
-        key, value = match.group(1), match.group(2).strip()
-        if key in fields:
-            raise QcHeaderError(f"header key '{key}' appears twice")
-        fields[key] = value
-    missing = [k for k in REQUIRED_KEYS if not fields.get(k)]
-    if missing:
-        raise QcHeaderError(
-            f"header lacks {', '.join(missing)}; start the file with `# id: {path.stem}` and the other keys"
-        )
-    if fields["id"] != path.stem:
-        raise QcHeaderError(f"id '{fields['id']}' differs from the file name '{path.stem}'")
+    try:
+        header = read_header(path, strict=False)
+        header.require(REQUIRED_KEYS, hint=f"start the file with `# id: {path.stem}` and the other keys")
+        header.check_id(path)
+    except HeaderError as exc:
+        raise QcHeaderError(str(exc)) from None
+    fields = header.fields
     if not path.stem.endswith(_SUFFIX):
         raise QcHeaderError(f"a QC query's id ends in '{_SUFFIX}'")
     if fields["kind"] != "qc":
@@ -67,7 +54,7 @@ def parse_qc_query(path: Path) -> QcQuery:
     except ValueError:
         raise QcHeaderError(f"severity '{fields['severity']}' is neither 'error' nor 'warning'") from None
     return QcQuery(
-        id=fields["id"], title=fields["title"], source=fields["source"], severity=severity, path=path, text=text
+        id=fields["id"], title=fields["title"], source=fields["source"], severity=severity, path=path, text=header.text
     )
 
 

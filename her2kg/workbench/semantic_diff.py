@@ -188,7 +188,7 @@ def diff_conclusions(old: Path, new: Path, patients: Sequence[Path], as_of: date
 def _conclusions(root: Path, patients: Sequence[Path], as_of: date) -> dict[str, dict[str, str]]:
     """Per patient: permitted, forbidden, each proposed plan's verdict and the error codes, as text."""
     from her2kg.knowledge import clear_caches
-    from her2kg.recommend import recommend_files
+    from her2kg.pipeline import recommend_files
     from her2kg.resources import queries_dir, select_knowledge_base, selected_knowledge_base
 
     previous = selected_knowledge_base()

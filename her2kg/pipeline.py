@@ -8,26 +8,20 @@ report queries read every patient's conclusions at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from her2kg.engine import run_rules
-from her2kg.errors import InputError, UsageError
+from her2kg.errors import UsageError
 from her2kg.knowledge import KNOWLEDGE_INFO_QUERY, knowledge_info_from_rows, prepared_knowledge_ntriples
-from her2kg.notices import Notice
-from her2kg.patients import PatientInput, evaluation_triples, read_patient_document, read_patient_file
+from her2kg.notices import Notice, Severity
+from her2kg.patient_source import InputKind, Patient, Unreadable, read_patient
+from her2kg.patients import PatientInput, evaluation_triples
 from her2kg.report.extract import ReportBuilder, read_knowledge_index
-from her2kg.report.model import KnowledgeBaseRef, Report
+from her2kg.report.model import Report
 from her2kg.resources import knowledge_base_identity
-from her2kg.rules import Rule, load_rules
+from her2kg.rules import Rule, RuleScope, load_rules
 from her2kg.stores.base import TripleStore
 from her2kg.vocabulary import BASE
-
-
-@dataclass(frozen=True)
-class _Unreadable:
-    source: str
-    notice: Notice
 
 
 def recommend_files(
@@ -40,17 +34,17 @@ def recommend_files(
     """Read patient files (Turtle `.ttl` or FHIR R4 bundle `.json`) and reason over all at once.
 
     Returns the reports in input order (a file with several patients gives several reports).
-    A file that cannot be read yields a report with an error rather than an exception.
+    A file that cannot be read, or of an unknown type, yields a report with an error.
     """
-    inputs: list[PatientInput | _Unreadable] = []
+    inputs: list[PatientInput | Unreadable] = []
     for path in paths:
         try:
-            inputs.append(read_patient_file(path))
-        except InputError as exc:
-            inputs.append(_Unreadable(path, Notice("error", "unreadable-input", exc.message, "file")))
-        except Exception as exc:  # never let one input crash the run: report it as unreadable
-            inputs.append(_Unreadable(path, Notice("error", "unreadable-input", f"could not read the input: {exc}", "file")))
-    return _reason(inputs, as_of=as_of, unavailable=unavailable, store=store)
+            patient = Patient.from_path(path)
+        except ValueError as exc:
+            inputs.append(Unreadable(path, Notice(Severity.ERROR, "unreadable-input", str(exc).removeprefix(f"{path}: "), "file")))
+            continue
+        inputs.append(read_patient(patient))
+    return reason(inputs, as_of=as_of, unavailable=unavailable, store=store)
 
 
 def recommend_texts(
@@ -60,16 +54,27 @@ def recommend_texts(
     unavailable: Sequence[str] = (),
     store: TripleStore | None = None,
 ) -> list[Report]:
-    """Like `recommend_files` for in-memory documents: (name, kind 'fhir-json'|'turtle', text)."""
-    inputs: list[PatientInput | _Unreadable] = []
-    for name, kind, text in documents:
-        try:
-            inputs.append(read_patient_document(name, kind, text.encode("utf-8")))
-        except InputError as exc:
-            inputs.append(_Unreadable(name, Notice("error", "unreadable-input", exc.message, "body")))
-        except Exception as exc:  # never let one input crash the run: report it as unreadable
-            inputs.append(_Unreadable(name, Notice("error", "unreadable-input", f"could not read the input: {exc}", "body")))
-    return _reason(inputs, as_of=as_of, unavailable=unavailable, store=store)
+    """Like `recommend_files` for in-memory documents: (name, kind, text) with kind an `InputKind`.
+
+    An unknown kind is the caller's mistake and raises ValueError.
+    """
+    patients = [Patient(kind=_kind(kind), name=name, text=text) for name, kind, text in documents]
+    return reason([read_patient(p) for p in patients], as_of=as_of, unavailable=unavailable, store=store)
+
+
+def _kind(kind: str) -> InputKind:
+    try:
+        return InputKind(kind)
+    except ValueError:
+        raise ValueError(f"unknown input kind {kind!r}: use one of {', '.join(InputKind)}") from None
+
+
+class UnknownDrugError(UsageError, ValueError):
+    """A drug named as unavailable is not a drug of the knowledge base."""
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown drug {name!r}; use a drug key ({', '.join(known)}) or an NCIt code")
+        self.name = name
 
 
 def resolve_drugs(names: Sequence[str], store: TripleStore) -> list[str]:
@@ -91,14 +96,13 @@ def resolve_drugs(names: Sequence[str], store: TripleStore) -> list[str]:
     for name in names:
         iri = by_name.get(name.strip().lower().removeprefix("h:"))
         if iri is None:
-            known = ", ".join(sorted(k for k in by_name if not k[1:].isdigit()))
-            raise UsageError(f"unknown drug {name!r} for --unavailable; use a drug key ({known}) or an NCIt code")
+            raise UnknownDrugError(name, sorted(k for k in by_name if not k[1:].isdigit()))
         resolved.append(iri)
     return resolved
 
 
-def _reason(
-    inputs: Sequence[PatientInput | _Unreadable],
+def reason(
+    inputs: Sequence[PatientInput | Unreadable],
     *,
     as_of: date,
     unavailable: Sequence[str],
@@ -112,7 +116,7 @@ def _reason(
     store.load_ntriples(prepared_knowledge_ntriples())
     kb_info = knowledge_info_from_rows(store.select(KNOWLEDGE_INFO_QUERY))
     identity = knowledge_base_identity()
-    kb_ref = KnowledgeBaseRef(version=kb_info.version, iri=kb_info.iri, folder=identity.folder, digest=identity.digest)
+    kb_ref = kb_info.with_identity(identity.folder, identity.digest)
     unavailable_iris = resolve_drugs(unavailable, store)
     as_of_text = as_of.isoformat()
 
@@ -127,13 +131,13 @@ def _reason(
     patient_data: list[str] = []
     iris: list[str] = []
     for index, item in enumerate(inputs):
-        if isinstance(item, _Unreadable) or not item.readable:
+        if isinstance(item, Unreadable) or not item.readable:
             continue
         clash = [iri for iri in item.patient_iris if len(claims[iri]) > 1]
         if clash:
             others = [source for source in claims[clash[0]] if source != item.source] or [item.source]
             duplicates[index] = Notice(
-                "error",
+                Severity.ERROR,
                 "duplicate-patient",
                 f"patient {clash[0]} also appears in {others[0]}; give each patient once per run",
                 "patient",
@@ -145,17 +149,17 @@ def _reason(
         patient_data.append(evaluation_triples(iris, as_of_text, unavailable_iris))
         store.load_ntriples("".join(patient_data))
     rule_set = tuple(rules) if rules is not None else load_rules()
-    run_rules(store, [r for r in rule_set if r.scope == "patient"])
+    run_rules(store, [r for r in rule_set if r.scope is RuleScope.PATIENT])
 
     builder = ReportBuilder(store, {r.id: r for r in rule_set}, read_knowledge_index(store), kb_ref)
     reports: list[Report] = []
     for index, item in enumerate(inputs):
-        if isinstance(item, _Unreadable):
+        if isinstance(item, Unreadable):
             reports.append(Report.build(patient="", knowledge_base=kb_ref, as_of=as_of_text, source=item.source, errors=(item.notice,)))
             continue
         if not item.readable or index in duplicates:
-            errors = tuple(n for n in item.notices if n.severity == "error") or (duplicates[index],)
-            warnings = tuple(n for n in item.notices if n.severity == "warning")
+            errors = tuple(n for n in item.notices if n.severity is Severity.ERROR) or (duplicates[index],)
+            warnings = tuple(n for n in item.notices if n.severity is Severity.WARNING)
             if index in duplicates and duplicates[index] not in errors:
                 errors = (*errors, duplicates[index])
             reports.append(
