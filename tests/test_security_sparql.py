@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from her2kg.server.sparql_guard import RefusedRequest, inspect_query, inspect_update
+from her2kg.server.sparql_guard import RefusedRequest, inspect_query, inspect_update, precheck_query
 from her2kg.server.sparql_worker import Failure, QueryJob, QueryOutcome, handle
 
 EMPTY_RESULT = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
@@ -233,6 +233,7 @@ def load_updates(draw: st.DrawFn, url: str) -> str:
     return f"{prologue}{before}{keyword}{gap1}{silent}{gap2}{term}"
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_generated_spellings_never_leave_the_endpoint(data: st.DataObject, canary: Canary, store: ox.Store) -> None:
@@ -290,3 +291,20 @@ def test_construct_responses_are_capped_in_bytes(store: ox.Store) -> None:
 def test_a_small_result_is_not_cut(store: ox.Store) -> None:
     outcome = handle(store, QueryJob(text="SELECT * WHERE { ?s ?p ?o }", results_type="text/csv", graph_type=None, max_results=10, max_bytes=10_000))
     assert isinstance(outcome, QueryOutcome) and not outcome.truncated and outcome.count == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PREFIX ex: <http://127.0.0.1:9/> DESCRIBE ?s fromex:x WHERE { ?s ?p ?o }",  # found by the CI profile
+        "PREFIX ex: <http://127.0.0.1:9/> SELECT * FROMNAMEDex:g WHERE { ?s ?p ?o }",
+        "PREFIX ex: <http://127.0.0.1:9/> SELECT * WHERE { SERVICE:x { ?s ?p ?o } }",
+    ],
+)
+def test_keywords_glued_to_names_are_refused_before_any_parse(text: str) -> None:
+    with pytest.raises(RefusedRequest, match="glued"):
+        precheck_query(text)
+
+
+def test_names_that_merely_contain_a_keyword_are_kept() -> None:
+    precheck_query("PREFIX ex: <urn:x:> SELECT ?fromage WHERE { ?s ex:loadFactor ?fromage }")

@@ -88,6 +88,7 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_PREFIX_DECLARATION = re.compile(r"\bPREFIX\s+([^\W\d][\w.\-]*)?:", re.IGNORECASE)
 _ANY_ESCAPE = re.compile(r"\\[uU]")
 
 
@@ -133,10 +134,45 @@ def _refuse_words(readings: list[list[str]]) -> None:
                 raise RefusedRequest(_FORBIDDEN_WORDS[word])
 
 
+def glued_keywords(text: str) -> list[str]:
+    """Names and bare words that begin with a forbidden keyword glued to more text (`FROMex:g`,
+    `SERVICESILENT`, an undeclared prefix `service:`): SPARQL engines split such a token differently
+    (one reads a prefixed name, another the keyword and a name), so the parse of one engine cannot
+    vouch for another. A prefixed name whose prefix the text declares is read alike and is kept.
+    Returns the keywords found."""
+    found: list[str] = []
+    for reading in {text, decode_escapes(text)}:
+        declared = {(m.group(1) or "").upper() for m in _PREFIX_DECLARATION.finditer(reading)}
+        for match in _TOKEN.finditer(reading):
+            if match.lastgroup == "word":
+                head = match.group("word").upper()
+            elif match.lastgroup == "pname":
+                prefix = match.group("pname").split(":", 1)[0].upper()
+                if prefix in declared:
+                    continue  # a declared prefix: every engine reads a prefixed name
+                head = prefix + ":"
+            else:
+                continue
+            for keyword in _FORBIDDEN_WORDS:
+                if head.startswith(keyword) and head != keyword:
+                    found.append(keyword)
+    return found
+
+
+def _refuse_glued(text: str) -> None:
+    glued = glued_keywords(text)
+    if glued:
+        raise RefusedRequest(
+            f"{_FORBIDDEN_WORDS[glued[0]]} (a name or word that starts with {glued[0]} glued to more text is read "
+            "differently by different SPARQL engines: put a space after the keyword, or rename the prefix)"
+        )
+
+
 def precheck_query(text: str) -> None:
     """Refuse a query whose tokens alone show a forbidden keyword or an update (no parse)."""
     readings = _token_readings(text)
     _refuse_words(readings)
+    _refuse_glued(text)
     for word in readings[0]:
         if word in QUERY_FORMS:
             return
@@ -147,6 +183,7 @@ def precheck_query(text: str) -> None:
 def precheck_update(text: str) -> None:
     """Refuse an update whose tokens alone show a forbidden keyword (no parse)."""
     _refuse_words(_token_readings(text))
+    _refuse_glued(text)
 
 
 # -- the decision (parse) -------------------------------------------------------------------
@@ -172,7 +209,7 @@ def _inspect_query_cached(text: str) -> Inspection:
     for reading in _parse_readings(text):
         try:
             tree = Query.parse_string(reading, parse_all=True)
-        except Exception as exc:  # noqa: BLE001 - pyparsing raises ParseException, RecursionError, ...
+        except Exception as exc:
             if _parses(UpdateUnit, reading):
                 raise RefusedRequest(_UPDATE_ON_QUERY_MESSAGE) from None
             raise RefusedRequest(_parse_failure(exc)) from None
@@ -191,7 +228,7 @@ def _inspect_update_cached(text: str) -> Inspection:
     for reading in _parse_readings(text):
         try:
             tree = UpdateUnit.parse_string(reading, parse_all=True)
-        except Exception as exc:  # noqa: BLE001 - pyparsing raises ParseException, RecursionError, ...
+        except Exception as exc:
             raise RefusedRequest(_parse_failure(exc)) from None
         _refuse_nodes(_node_names(tree))
     return Inspection(form=None, is_update=True)
@@ -207,7 +244,7 @@ def _parse_readings(text: str) -> list[str]:
 def _parses(element: Any, text: str) -> bool:
     try:
         element.parse_string(text, parse_all=True)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
     return True
 
