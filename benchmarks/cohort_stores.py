@@ -6,7 +6,7 @@
 For each size a folder of generated patients (one Turtle file each, `her2kg.synthetic`, seed 42)
 is written once to a temporary folder; writing it is not timed. Each (store, size) then runs
 `run_cohort` (what `her2kg cohort` does) in its own subprocess, so that the client's peak memory
-(ru_maxrss) is its own. The Virtuoso runs start a private server (`her2kg.stores.virtuoso`) and
+(ru_maxrss) is its own. The Virtuoso runs start a private server (`tests/virtuoso_server.py`) and
 read its peak memory from /proc/<pid>/status (VmHWM). A Virtuoso size whose predicted time, from
 the throughput of the size below it, exceeds --virtuoso-limit seconds is skipped and marked so.
 
@@ -52,7 +52,8 @@ def worker(store_kind: str, folder: Path, chunk_size: int, buffers: int) -> dict
             seconds = time.perf_counter() - started
             server_kib = 0
         else:
-            from her2kg.stores.virtuoso import VirtuosoSettings, running_virtuoso
+            sys.path.insert(0, str(HERE.parent / "tests"))  # the private-server helper is test tooling
+            from virtuoso_server import VirtuosoSettings, running_virtuoso
 
             settings = VirtuosoSettings(buffers=buffers, max_dirty_buffers=buffers * 3 // 4)
             with running_virtuoso(Path(scratch) / "virtuoso", settings=settings) as server:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -33,6 +34,36 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "release": ("her2kg.commands.release", "write the release artefacts under the version IRI's path"),
     "spark-cohort": ("her2kg.commands.spark_cohort", "run a Bulk export or a folder of patients on Apache Spark, one report per patient"),
 }
+
+
+# The optional dependencies each command needs, by the extra that installs them (pyproject.toml).
+# `recommend`, `cohort`, `import-fhir`, `query` and `info` need only the base install.
+_KB = ("rdflib", "owlready2", "pyshacl")
+EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    **{name: ("kb", _KB) for name in ("validate", "fmt", "check", "diff", "docs", "build", "release")},
+    "serve": ("server", ("starlette", "uvicorn", "anyio", "jwt", "cryptography", "pydantic", "httpx", "rdflib")),
+    "spark-cohort": ("spark", ("pyspark",)),
+}
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: a module in sys.modules without a spec
+        return False
+
+
+def _missing_extra(command: str, missing: str | None = None) -> int | None:
+    """Exit 2 with a one-line message naming the extra when a dependency of `command` is absent.
+
+    `missing` is the top-level module a run failed to import, if any; None checks them all first.
+    """
+    extra, modules = EXTRAS.get(command, ("", ()))
+    absent = [m for m in modules if m == missing] if missing is not None else [m for m in modules if not _importable(m)]
+    if not absent:
+        return None
+    print(f"her2kg {command}: needs the {extra} extra: pip install 'her2kg[{extra}]'", file=sys.stderr)
+    return 2
 
 
 def _load(module_name: str) -> ModuleType:
@@ -62,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     selected = next((a for a in args_list if not a.startswith("-")), None)
     if selected not in COMMANDS:
         selected = None
+    if selected is not None and (absent := _missing_extra(selected)) is not None:
+        return absent
     try:
         parser = _parser(selected)
     except SystemExit as exc:
@@ -82,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("her2kg: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a defect: say so in one line instead of a traceback
+        if isinstance(exc, ModuleNotFoundError):
+            if (absent := _missing_extra(args.command, (exc.name or "").partition(".")[0])) is not None:
+                return absent
         print(
             f"her2kg {args.command}: internal error ({type(exc).__name__}: {exc}); "
             "please report it with the command and input that caused it",

@@ -1,9 +1,9 @@
 """Run rule files over a store, stratum by stratum.
 
-The engine is set-at-a-time: one pass of a rule covers every patient in the store. A stratum
-runs once, since its rules read only what lower strata derive (a test checks this); a stratum
-with a rule marked `recursive` runs to a fixpoint, and one that still adds triples after
-`max_passes` passes is an error that names its rules. The returned `EngineRun` gives the time
+The engine is set-at-a-time: one pass of a rule covers every patient in the store. The strata
+are computed from what the rules read and write (`her2kg.strata`), so a rule reads only what lower
+strata derive and a stratum runs once; a rule marked `recursive` (it reads its own output) runs
+to a fixpoint, and one that still adds triples after `max_passes` passes is an error that names it. The returned `EngineRun` gives the time
 of each stratum and of each rule in it (`benchmarks/engine_profile.py` prints them as tables).
 """
 
@@ -57,7 +57,8 @@ def run_rules(store: TripleStore, rules: Sequence[Rule], *, max_passes: int = DE
         stratum_rules = list(group)
         started = time.perf_counter()
         timings = dict.fromkeys((r.id for r in stratum_rules), 0.0)
-        if not any(rule.recursive for rule in stratum_rules):
+        recursive = [rule for rule in stratum_rules if rule.recursive]
+        if not recursive:
             for rule in stratum_rules:
                 timings[rule.id] += _apply(store, rule)
             runs.append(StratumRun(stratum, 1, -1, time.perf_counter() - started, _rule_runs(timings)))
@@ -65,19 +66,21 @@ def run_rules(store: TripleStore, rules: Sequence[Rule], *, max_passes: int = DE
         before = store.triple_count()
         size = before
         passes = 0
+        pass_rules = stratum_rules  # every rule once, then the recursive ones until nothing is added
         while True:
             passes += 1
             if passes > max_passes:
-                names = ", ".join(r.id for r in stratum_rules)
-                first = stratum_rules[0]
+                names = ", ".join(r.id for r in recursive)
+                first = recursive[0]
                 raise RuleError(
                     first.id,
                     str(first.path),
                     f"stratum {stratum} still adds triples after {max_passes} passes (rules: {names}); "
                     "a rule probably mints a new node on every pass",
                 )
-            for rule in stratum_rules:
+            for rule in pass_rules:
                 timings[rule.id] += _apply(store, rule)
+            pass_rules = recursive
             new_size = store.triple_count()
             if new_size == size:
                 break

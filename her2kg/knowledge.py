@@ -33,7 +33,7 @@ def _knowledge_ntriples(root: Path) -> str:
             store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.DefaultGraph())
         except (SyntaxError, ValueError, OSError) as exc:
             raise KnowledgeBaseError(f"{path}: {exc}; run `her2kg validate` for details") from exc
-    return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode("utf-8")
+    return _ntriples(store)
 
 
 def prepared_knowledge_ntriples() -> str:
@@ -54,7 +54,15 @@ def _prepared_knowledge_ntriples(root: Path) -> str:
     store = EmbeddedStore()
     store.load_ntriples(_knowledge_ntriples(root))
     run_rules(store, [r for r in load_rules() if r.scope == "knowledge"])
-    return store.native.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode("utf-8")
+    return _ntriples(store.native)
+
+
+def _ntriples(store: ox.Store) -> str:
+    """The default graph of `store` as N-Triples text."""
+    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    if data is None:  # pyoxigraph returns None only when given an output to write to
+        raise KnowledgeBaseError("the knowledge base could not be serialised to N-Triples")
+    return data.decode("utf-8")
 
 
 def clear_caches() -> None:

@@ -25,8 +25,9 @@ import pyoxigraph as ox
 
 from her2kg.errors import InputError
 from her2kg.knowledge import knowledge_ntriples
-from her2kg.notices import Notice
+from her2kg.notices import Notice, Severity
 from her2kg.safe_io import JsonInputError, read_regular_file, strict_json_loads
+from her2kg.stores.embedded import select_solutions
 from her2kg.vocabulary import BASE, PATIENT_BASE, RDF_TYPE, h
 
 _PATIENT_MODULE = BASE + "ontology/patient"
@@ -59,7 +60,7 @@ def _input_vocabulary() -> tuple[frozenset[str], frozenset[str]]:
     }}"""
     predicates: set[str] = {RDF_TYPE}
     classes: set[str] = set()
-    for solution in store.query(query):
+    for solution in select_solutions(store, query):
         term, kind = solution["term"].value, solution["kind"].value
         if kind.endswith("#Class"):
             classes.add(term)
@@ -97,7 +98,7 @@ def read_turtle(path_or_name: str, data: bytes) -> PatientInput:
             ntriples="",
             notices=(
                 Notice(
-                    "error",
+                    Severity.ERROR,
                     "no-patient",
                     f"{path_or_name} declares no h:Patient with an h:patientId at an IRI "
                     f"{PATIENT_BASE}<id>",
@@ -109,15 +110,7 @@ def read_turtle(path_or_name: str, data: bytes) -> PatientInput:
     dropped = 0
     for t in triples:
         subject, predicate, obj = t.subject, t.predicate.value, t.object
-        if not isinstance(subject, ox.NamedNode) or _owner(subject.value) not in patients:
-            dropped += 1
-        elif predicate not in predicates:
-            dropped += 1
-        elif predicate == RDF_TYPE and (not isinstance(obj, ox.NamedNode) or obj.value not in classes):
-            dropped += 1
-        elif isinstance(obj, ox.BlankNode) or isinstance(obj, ox.Triple):
-            dropped += 1
-        elif isinstance(obj, ox.NamedNode) and obj.value.startswith(PATIENT_BASE) and _owner(obj.value) not in patients:
+        if not isinstance(subject, ox.NamedNode) or _owner(subject.value) not in patients or predicate not in predicates or (predicate == RDF_TYPE and (not isinstance(obj, ox.NamedNode) or obj.value not in classes)) or isinstance(obj, (ox.BlankNode, ox.Triple)) or (isinstance(obj, ox.NamedNode) and obj.value.startswith(PATIENT_BASE) and _owner(obj.value) not in patients):
             dropped += 1
         else:
             kept.append(f"{subject} {t.predicate} {obj} .")
@@ -125,7 +118,7 @@ def read_turtle(path_or_name: str, data: bytes) -> PatientInput:
     if dropped:
         notices.append(
             Notice(
-                "warning",
+                Severity.WARNING,
                 "ignored-triples",
                 f"{dropped} triple(s) of {path_or_name} were ignored: patient files may only state facts "
                 "about their own patients (declared a h:Patient with an h:patientId) and nodes under them, "
@@ -161,7 +154,7 @@ def _in_order(triples: Sequence[ox.Triple], iris: set[str]) -> list[str]:
     for t in triples:
         if len(ordered) == len(iris):
             break
-        if t.subject.value in iris:
+        if isinstance(t.subject, ox.NamedNode) and t.subject.value in iris:
             ordered.setdefault(t.subject.value, None)
     return list(ordered)
 
@@ -179,7 +172,7 @@ def read_fhir(path_or_name: str, data: bytes) -> PatientInput:
     if not result.patient_iri:
         return PatientInput(path_or_name, (), (), "", notices)
     if _patient_id_of(result.patient_iri) is None:
-        error = Notice("error", "no-patient", f"{path_or_name}: the Patient resource has no usable id", "Patient.id")
+        error = Notice(Severity.ERROR, "no-patient", f"{path_or_name}: the Patient resource has no usable id", "Patient.id")
         return PatientInput(path_or_name, (), (), "", (*notices, error))
     return PatientInput(
         path_or_name, (result.patient_iri,), (result.patient_id,), _own_lines(result.ntriples, result.patient_iri), notices

@@ -240,7 +240,8 @@ def random_patient(rng: random.Random, patient_id: str) -> PatientBuilder:
                   ["trastuzumab-emtansine"], ["trastuzumab-deruxtecan"], ["letrozole", "paclitaxel"], ["trastuzumab", "paclitaxel"],
                   ["trastuzumab", "pertuzumab"], ["trastuzumab", "pertuzumab", "letrozole"], ["letrozole"],
                   ["tucatinib", "trastuzumab", "capecitabine"]]
-        b.plan([(d, "2026-12-01", "2027-03-01") for d in rng.choice(combos)])
+        orders: list[tuple[str, str | None, str | None]] = [(d, "2026-12-01", "2027-03-01") for d in rng.choice(combos)]
+        b.plan(orders)
     return b
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import SHARED_DIR
+from shared_files import SHARED_DIR
 
 VIGNETTES = SHARED_DIR / "vignettes"
 

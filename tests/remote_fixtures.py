@@ -26,7 +26,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from her2kg.stores.virtuoso import INSTALL_HINT, VirtuosoServer, VirtuosoSettings, start_virtuoso, virtuoso_binary
+from virtuoso_server import INSTALL_HINT, VirtuosoServer, VirtuosoSettings, start_virtuoso, virtuoso_binary
 
 # Small buffers: the test cohorts are a few hundred patients.
 TEST_SETTINGS = VirtuosoSettings(buffers=30_000, max_dirty_buffers=20_000)

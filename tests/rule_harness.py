@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
+import pyoxigraph as ox
+
 from her2kg.engine import run_rules
 from her2kg.knowledge import knowledge_ntriples
 from her2kg.patients import evaluation_triples, read_turtle
@@ -17,12 +19,20 @@ def rules_by_id() -> dict[str, Rule]:
     return {r.id: r for r in load_rules()}
 
 
+@cache
+def _knowledge_quads() -> tuple[ox.Quad, ...]:
+    """The knowledge base, parsed once: copying quads into a store is twice as fast as parsing."""
+    store = EmbeddedStore()
+    store.load_ntriples(knowledge_ntriples())
+    return tuple(store.native.quads_for_pattern(None, None, None))
+
+
 def store_for(
     builders: list[PatientBuilder] | None, *, as_of: str = "2026-11-01", with_knowledge: bool = True, extra_knowledge: str | None = None
 ) -> EmbeddedStore:
     store = EmbeddedStore()
     if with_knowledge:
-        store.load_ntriples(knowledge_ntriples())
+        store.native.extend(_knowledge_quads())
     if extra_knowledge:
         store.load_ntriples(extra_knowledge)
     for b in builders or []:

@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from shared_files import SHARED_DIR
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = SHARED_DIR
 VIGNETTES = SHARED / "vignettes"
 FHIR_EXAMPLES = SHARED / "fhir-examples"
 

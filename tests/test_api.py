@@ -36,6 +36,7 @@ def test_recommend_from_path_str_and_pathlib_agree() -> None:
     assert by_path.permitted[0].preference is Preference.PREFERRED
 
 
+@pytest.mark.slow
 def test_turtle_text_and_fhir_mapping() -> None:
     report = her2kg.recommend(Patient.from_turtle(NO_HER2), as_of=AS_OF)
     assert not report.ok and "her2-missing" in [e.code for e in report.errors]

@@ -27,6 +27,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "export", root / "bundles"
 
 
+@pytest.mark.slow
 def test_bulk_reports_equal_bundle_reports(generated: tuple[Path, Path], tmp_path: Path) -> None:
     export, bundles = generated
     summary = run_cohort(export, tmp_path / "bulk.jsonl", CohortOptions(as_of=AS_OF, chunk_size=25))
@@ -49,6 +50,7 @@ def test_the_export_has_what_the_generator_promises(generated: tuple[Path, Path]
     assert "Observation.000.ndjson.gz" in names and "Observation.001.ndjson.gz" in names and "Medication.000.ndjson.gz" in names
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not vignette_bundles(), reason="the shared vignettes (../shared/vignettes) are not there")
 def test_vignettes_as_an_export_give_the_reports_of_their_bundles(tmp_path: Path) -> None:
     bundles = vignette_bundles()
@@ -63,6 +65,7 @@ def test_vignettes_as_an_export_give_the_reports_of_their_bundles(tmp_path: Path
     assert len(bulk) == len(bundles) and bulk == by_file
 
 
+@pytest.mark.slow
 def test_unmatched_resources_are_counted_and_listed(generated: tuple[Path, Path], tmp_path: Path) -> None:
     export, _ = generated
     output = tmp_path / "bulk.jsonl"
@@ -107,6 +110,7 @@ def test_resources_are_spilled_to_disk_before_grouping(generated: tuple[Path, Pa
     assert partition_count(0) == 1 and partition_count(50 * 1024 * 1024) == 4 and partition_count(10**15) == 512
 
 
+@pytest.mark.slow
 def test_an_interrupted_bulk_run_resumes_without_duplicates(generated: tuple[Path, Path], tmp_path: Path) -> None:
     export, _ = generated
     output = tmp_path / "bulk.jsonl"
@@ -137,6 +141,7 @@ def test_documents_must_be_asked_for_in_order(generated: tuple[Path, Path]) -> N
         bulk.close()
 
 
+@pytest.mark.slow
 def test_command_on_an_export(generated: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     export, _ = generated
     output = tmp_path / "out.jsonl"

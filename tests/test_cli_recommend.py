@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_DIR
+from shared_files import SHARED_DIR
 from her2kg.cli import main
 from her2kg.synthetic import metastatic_first_line
 
@@ -21,12 +21,15 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+@pytest.mark.slow
 def test_text_report_for_the_bundled_example(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, str(EXAMPLE), "--as-of", "2026-11-01")
     assert code == 0
     assert "Permitted:" in out and "[preferred]" in out and "LVEF" in out
 
 
+@pytest.mark.slow
+@pytest.mark.shared
 def test_json_array_for_several_files(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, str(EXAMPLE), str(VIGNETTES / "p02-met-second-line.json"), "--format", "json", "--as-of", "2026-11-01")
     reports = json.loads(out)
@@ -34,6 +37,8 @@ def test_json_array_for_several_files(capsys: pytest.CaptureFixture[str]) -> Non
     assert [r["patient"] for r in reports] == ["example-met-1l", "p02"]
 
 
+@pytest.mark.slow
+@pytest.mark.shared
 @pytest.mark.parametrize("drug", ["trastuzumab-deruxtecan", "C128799"])
 def test_unavailable_drug_makes_tdm1_preferred(capsys: pytest.CaptureFixture[str], drug: str) -> None:
     code, out, _ = run(capsys, str(VIGNETTES / "p02-met-second-line.json"), "--format", "json", "--as-of", "2026-11-01", "--unavailable", drug)
@@ -44,6 +49,8 @@ def test_unavailable_drug_makes_tdm1_preferred(capsys: pytest.CaptureFixture[str
     assert not any(r["id"] == "h:regimen-tdxd" for r in report["permitted"])
 
 
+@pytest.mark.slow
+@pytest.mark.shared
 def test_as_of_before_an_approval_leaves_it_out(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, str(VIGNETTES / "p01-met-first-line.json"), "--format", "json", "--as-of", "2025-06-01")
     report = json.loads(out)
@@ -68,6 +75,7 @@ def test_missing_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert code == 2 and "nope.ttl" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "content", "code_expected"),
     [
@@ -89,6 +97,7 @@ def test_invalid_input_exits_1_with_errors_and_no_permitted(
     assert report["errors"][0]["code"] == code_expected and report["errors"][0]["field"]
 
 
+@pytest.mark.slow
 def test_out_of_range_lvef_is_rejected_with_the_field(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "lvef.ttl"
     path.write_text(metastatic_first_line("bad").lvef(130, "2026-10-01").to_turtle())
@@ -98,6 +107,7 @@ def test_out_of_range_lvef_is_rejected_with_the_field(capsys: pytest.CaptureFixt
     assert [e["field"] for e in report["errors"]] == ["lvef"]
 
 
+@pytest.mark.slow
 def test_patient_file_cannot_change_the_knowledge_base(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "sneaky.ttl"
     turtle = metastatic_first_line("sneaky").condition("HeartFailure").to_turtle()
@@ -110,6 +120,7 @@ def test_patient_file_cannot_change_the_knowledge_base(capsys: pytest.CaptureFix
     assert any(w["code"] == "ignored-triples" for w in report["warnings"])
 
 
+@pytest.mark.slow
 def test_unknown_lvef_is_a_warning_and_a_monitoring_item(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     from her2kg.synthetic import PatientBuilder
 
@@ -122,6 +133,7 @@ def test_unknown_lvef_is_a_warning_and_a_monitoring_item(capsys: pytest.CaptureF
     assert "10230-1" in {m["test"].get("loinc") for m in report["monitoring"]}
 
 
+@pytest.mark.slow
 def test_interstitial_lung_disease_at_second_line_makes_tdm1_the_preferred_fallback(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -137,6 +149,7 @@ def test_interstitial_lung_disease_at_second_line_makes_tdm1_the_preferred_fallb
     assert any(r["id"] == "h:regimen-tdxd" and r["reasons"] for r in report["forbidden"])
 
 
+@pytest.mark.slow
 def test_recurrence_during_ongoing_adjuvant_trastuzumab_is_early(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     b = metastatic_first_line("ongoing").therapy("trastuzumab", "adjuvant", "2026-03-01", None, ongoing=True)
     path = tmp_path / "ongoing.ttl"

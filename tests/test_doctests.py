@@ -27,6 +27,7 @@ def test_a_failing_example_is_caught() -> None:
     assert doctest.testmod(module, verbose=False, report=False).failed == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the examples name files of the checkout (examples/, tests/data/)

@@ -9,13 +9,15 @@ import pytest
 import rdflib
 
 from her2kg.cli import main
+from shared_files import SHARED_DIR
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = SHARED_DIR
 DATA = Path(__file__).resolve().parent / "data" / "fhir"
 P02 = SHARED / "vignettes" / "p02-met-second-line.json"
 H = rdflib.Namespace("https://w3id.org/her2kg/")
 
 
+@pytest.mark.shared
 def test_text_output_is_turtle_with_the_patient_first(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["import-fhir", str(P02)]) == 0
     out, err = capsys.readouterr()
@@ -29,6 +31,7 @@ def test_text_output_is_turtle_with_the_patient_first(capsys: pytest.CaptureFixt
     assert err == ""
 
 
+@pytest.mark.shared
 def test_output_file_and_notices_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "patient.ttl"
     bundle = SHARED / "fhir-examples" / "synthea-via-mcode-pathways_T0_patient_breast-HER2neg_trimmed.json"

@@ -22,8 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from her2kg.fhir import CodeMapping, FhirImport, import_bundle, load_code_mapping
+from shared_files import SHARED_DIR, SHARED_PRESENT
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = SHARED_DIR
 DATA = Path(__file__).resolve().parent / "data" / "fhir"
 EXAMPLES = int(os.environ.get("HER2KG_FUZZ_EXAMPLES", "300"))
 
@@ -166,10 +167,14 @@ json_values = st.recursive(
 
 @cache
 def _base_texts() -> tuple[tuple[str, str], ...]:
+    """The project's own bundles, and the shared vignettes and examples when ../shared is there."""
     paths = sorted(p for p in (SHARED / "vignettes").glob("p*.json") if not p.name.endswith(".expect.json"))
+    if SHARED_PRESENT:
+        paths += [
+            SHARED / "fhir-examples" / "mcode-ctm-app_TrialMatching_Patient01_metastatic-HR+HER2-.json",
+            SHARED / "fhir-examples" / "synthea-via-mcode-pathways_T0_patient_breast-HER2neg_trimmed.json",
+        ]
     paths += [
-        SHARED / "fhir-examples" / "mcode-ctm-app_TrialMatching_Patient01_metastatic-HR+HER2-.json",
-        SHARED / "fhir-examples" / "synthea-via-mcode-pathways_T0_patient_breast-HER2neg_trimmed.json",
         DATA / "values.json",
         DATA / "therapy.json",
         DATA / "problems.json",
@@ -299,6 +304,7 @@ def _check(result: FhirImport) -> None:
         assert result.patient_iri and f"<{result.patient_iri}>" in result.ntriples
 
 
+@pytest.mark.slow
 @settings(
     max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
@@ -323,6 +329,7 @@ def test_unmutated_bases_import(name: str) -> None:
     _check(import_bundle(json.loads(text), mapping=_mapping(), source=name))
 
 
+@pytest.mark.slow
 @settings(
     max_examples=max(50, EXAMPLES // 2), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )

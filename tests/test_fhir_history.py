@@ -462,6 +462,7 @@ def test_a_bundle_her2kg_assembled_names_entries_only_by_type_and_id(mapping: Co
 # --- the imported history passes the patient shapes -------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_imported_history_passes_the_patient_shapes(
     mapping: CodeMapping, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,8 +17,9 @@ from her2kg.fhir import CodeMapping, FhirImport, import_bundle, load_code_mappin
 from her2kg.fhir import bundle as bundle_module
 from her2kg.notices import Notice
 from her2kg.vocabulary import BASE, PREFIXES, patient_iri
+from shared_files import SHARED_DIR
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = SHARED_DIR
 VIGNETTES = SHARED / "vignettes"
 EXAMPLES = SHARED / "fhir-examples"
 DATA = Path(__file__).resolve().parent / "data" / "fhir"
@@ -66,6 +67,7 @@ def vignette_files() -> list[Path]:
 # --- vignettes --------------------------------------------------------------------------------
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("path", vignette_files(), ids=lambda p: p.stem)
 def test_every_vignette_imports_without_errors_or_warnings(mapping: CodeMapping, path: Path) -> None:
     result = load(path, mapping)
@@ -75,6 +77,7 @@ def test_every_vignette_imports_without_errors_or_warnings(mapping: CodeMapping,
     assert ask(result, f"<{result.patient_iri}> a h:Patient ; h:patientId {json.dumps(result.patient_id)}")
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("path", vignette_files(), ids=lambda p: p.stem)
 def test_vignettes_carry_the_facts_their_expectations_need(mapping: CodeMapping, path: Path) -> None:
     expect = json.loads(path.with_name(path.stem + ".expect.json").read_text(encoding="utf-8"))
@@ -99,6 +102,7 @@ def test_vignettes_carry_the_facts_their_expectations_need(mapping: CodeMapping,
         assert ask(result, f"{p} h:hasObservation ?o . ?o a h:DistantMetastasisCategory ; h:result h:m0")
 
 
+@pytest.mark.shared
 def test_p02_has_three_metastatic_exposures_and_one_progression(mapping: CodeMapping) -> None:
     result = load(VIGNETTES / "p02-met-second-line.json", mapping)
     p = f"<{result.patient_iri}>"
@@ -126,6 +130,7 @@ def test_p02_has_three_metastatic_exposures_and_one_progression(mapping: CodeMap
     )
 
 
+@pytest.mark.shared
 def test_p10_has_one_plan_with_three_orders(mapping: CodeMapping) -> None:
     result = load(VIGNETTES / "p10-proposed-anthracycline-trastuzumab.json", mapping)
     p = f"<{result.patient_iri}>"
@@ -145,11 +150,13 @@ def test_p10_has_one_plan_with_three_orders(mapping: CodeMapping) -> None:
     assert not ask(result, f"{p} h:hasTherapy ?t")
 
 
+@pytest.mark.shared
 def test_p03_has_trastuzumab_deruxtecan_unavailable(mapping: CodeMapping) -> None:
     result = load(VIGNETTES / "p03-met-second-line-no-tdxd.json", mapping)
     assert ask(result, f"<{result.patient_iri}> h:drugUnavailable h:trastuzumab-deruxtecan")
 
 
+@pytest.mark.shared
 def test_p08_has_residual_disease_after_neoadjuvant_therapy_and_surgery(mapping: CodeMapping) -> None:
     result = load(VIGNETTES / "p08-residual-disease.json", mapping)
     p = f"<{result.patient_iri}>"
@@ -161,6 +168,7 @@ def test_p08_has_residual_disease_after_neoadjuvant_therapy_and_surgery(mapping:
     assert ask(result, f"{p} h:hasObservation ?o . ?o a h:TumourSizeMeasurement ; h:sizeMillimetres 42.0")
 
 
+@pytest.mark.shared
 def test_p05_adjuvant_trastuzumab_then_liver_metastasis(mapping: CodeMapping) -> None:
     result = load(VIGNETTES / "p05-early-recurrence.json", mapping)
     p = f"<{result.patient_iri}>"
@@ -171,6 +179,7 @@ def test_p05_adjuvant_trastuzumab_then_liver_metastasis(mapping: CodeMapping) ->
     assert ask(result, f'{p} h:hasCondition ?c . ?c a h:LiverMetastasis ; h:onsetDate "2024-08-20"^^xsd:date')
 
 
+@pytest.mark.shared
 def test_p09_has_heart_failure_and_a_low_lvef(mapping: CodeMapping) -> None:
     result = load(VIGNETTES / "p09-heart-failure.json", mapping)
     p = f"<{result.patient_iri}>"
@@ -178,6 +187,7 @@ def test_p09_has_heart_failure_and_a_low_lvef(mapping: CodeMapping) -> None:
     assert ask(result, f"{p} h:hasObservation ?o . ?o a h:LVEFMeasurement ; h:percentValue 35.0")
 
 
+@pytest.mark.shared
 def test_the_same_bundle_gives_the_same_triples(mapping: CodeMapping) -> None:
     path = VIGNETTES / "p04-met-third-line.json"
     assert load(path, mapping).ntriples == load(path, mapping).ntriples
@@ -189,6 +199,7 @@ def test_the_same_bundle_gives_the_same_triples(mapping: CodeMapping) -> None:
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
 
+@pytest.mark.shared
 def test_mcode_trial_matching_patient_is_metastatic_hr_positive_her2_negative(mapping: CodeMapping) -> None:
     result = load(MCODE, mapping)
     p = f"<{result.patient_iri}>"
@@ -233,6 +244,7 @@ def test_mcode_trial_matching_patient_is_metastatic_hr_positive_her2_negative(ma
         assert "fhir-missing-date" in codes(result.warnings)
 
 
+@pytest.mark.shared
 def test_synthea_patient_is_stage_3_er_negative_pr_positive_her2_negative(mapping: CodeMapping) -> None:
     result = load(SYNTHEA, mapping)
     p = f"<{result.patient_iri}>"
@@ -259,6 +271,7 @@ def test_synthea_patient_is_stage_3_er_negative_pr_positive_her2_negative(mappin
     assert not ask(result, f"{p} h:hasCondition ?c . ?c a h:DistantMetastasis")
 
 
+@pytest.mark.shared
 def test_a_real_bundle_changed_to_her2_positive_imports_as_positive(mapping: CodeMapping, tmp_path: Path) -> None:
     data = json.loads(MCODE.read_text(encoding="utf-8"))
     changed = copy.deepcopy(data)
@@ -419,6 +432,7 @@ def test_json_that_is_no_bundle_is_an_error(mapping: CodeMapping, value: object)
     assert result.errors[0].code in {"fhir-not-a-bundle", "fhir-no-patient"}
 
 
+@pytest.mark.shared
 def test_unknown_bundle_type_is_a_warning(mapping: CodeMapping) -> None:
     data = read_bundle_file(VIGNETTES / "p01-met-first-line.json")
     assert isinstance(data, dict)
@@ -428,6 +442,7 @@ def test_unknown_bundle_type_is_a_warning(mapping: CodeMapping) -> None:
     assert codes(result.warnings) == ["fhir-bundle-type"]
 
 
+@pytest.mark.shared
 def test_patient_references_by_fullurl_and_urn_uuid(mapping: CodeMapping) -> None:
     data = read_bundle_file(VIGNETTES / "p01-met-first-line.json")
     assert isinstance(data, dict)
@@ -445,6 +460,7 @@ def test_patient_references_by_fullurl_and_urn_uuid(mapping: CodeMapping) -> Non
     assert codes(result.warnings) == ["fhir-other-patient"]
 
 
+@pytest.mark.shared
 def test_an_entry_that_breaks_a_mapper_becomes_an_error_not_a_traceback(
     mapping: CodeMapping, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -465,6 +481,7 @@ def test_an_entry_that_breaks_a_mapper_becomes_an_error_not_a_traceback(
     )  # the other entries still import
 
 
+@pytest.mark.shared
 def test_an_imprecise_therapy_date_is_an_error_naming_the_entry(mapping: CodeMapping) -> None:
     data = read_bundle_file(VIGNETTES / "p02-met-second-line.json")
     assert isinstance(data, dict)
@@ -473,6 +490,7 @@ def test_an_imprecise_therapy_date_is_an_error_naming_the_entry(mapping: CodeMap
     assert [(e.field, e.code) for e in result.errors] == [("Bundle.entry[8]", "fhir-partial-date")]
 
 
+@pytest.mark.shared
 def test_ongoing_and_ended_therapy_without_a_stated_phase(mapping: CodeMapping) -> None:
     data = read_bundle_file(VIGNETTES / "p06-late-recurrence.json")
     assert isinstance(data, dict)

@@ -13,8 +13,9 @@ import pytest
 from her2kg.fhir import CodeMapping, import_bundle, load_code_mapping, terms
 from her2kg.knowledge import knowledge_ntriples
 from her2kg.vocabulary import BASE
+from shared_files import SHARED_DIR
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = SHARED_DIR
 FHIR_CODES = SHARED / "spec" / "fhir-codes.tsv"
 DRUG_CODES = SHARED / "spec" / "codes.tsv"
 
@@ -137,6 +138,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(lines, delimiter="\t"))
 
 
+@pytest.mark.shared
 def test_every_code_of_the_fhir_code_table_has_an_expectation() -> None:
     listed = set()
     for row in _rows(FHIR_CODES):
@@ -165,6 +167,7 @@ def test_products_of_the_table_map_to_their_ingredient(mapping: CodeMapping, cod
     assert products[0].ingredients == (BASE + drug,)
 
 
+@pytest.mark.shared
 def test_every_verified_drug_ingredient_code_maps_to_its_drug(mapping: CodeMapping) -> None:
     problems = []
     for row in _rows(DRUG_CODES):
@@ -472,6 +475,7 @@ def _table_codes() -> set[tuple[str, str]]:
     return listed
 
 
+@pytest.mark.shared  # the project tables it compares with are in ../shared/spec
 def test_every_added_code_carries_its_source(kb: ox.Store) -> None:
     """Every product code, ATC, AJCC and ICD-10-CM notation, and every RxNorm, SNOMED CT and
     ICD-10-CM notation outside the project's tables, has an axiom that says where it was confirmed."""

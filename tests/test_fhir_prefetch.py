@@ -224,6 +224,7 @@ def test_the_assembled_bundle_names_entries_by_type_and_id(fhir: FhirDouble) -> 
     assert "Bundle.entry" not in json.dumps([n.message for n in (*result.errors, *result.warnings)])
 
 
+@pytest.mark.slow
 def test_a_patient_that_is_an_operation_outcome_is_read_from_the_server(fhir: FhirDouble) -> None:
     assert SERVICE is not None
     body = request(fhir, patient={"resourceType": "OperationOutcome", "issue": []})

@@ -49,6 +49,7 @@ def assert_canonical_roundtrip(text: str) -> str:
     return once
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", KNOWLEDGE_FILES, ids=lambda p: p.name)
 def test_every_knowledge_file_formats_stably_and_isomorphically(path: Path) -> None:
     assert_canonical_roundtrip(path.read_text(encoding="utf-8"))
@@ -231,6 +232,7 @@ def copies(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_fmt_check_lists_then_fmt_fixes(copies: Path, capsys: pytest.CaptureFixture[str]) -> None:
     messy = copies / "ontology" / "modules" / "messy.ttl"
     messy.write_text(HEADER + "# comment\nh:b a owl:Class .\nh:a a owl:Class .\n", encoding="utf-8")

@@ -9,6 +9,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -50,6 +51,7 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
     return record.bundle()
 
 
+@pytest.mark.slow
 @settings(settings.get_profile(PROFILE))
 @given(histories())
 def test_a_named_but_unidentified_knowledge_base_drug_never_passes(bundle: dict[str, Any]) -> None:

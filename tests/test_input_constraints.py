@@ -44,6 +44,7 @@ def _both() -> tuple[dict[str, Report], ValidationReport]:
     return reports, validate_patient_files(INVALID)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
 def test_validate_and_recommend_agree_on_broken_inputs(path: Path) -> None:
     reports, validation = _both()
@@ -84,6 +85,7 @@ def test_end_on_start_day_is_a_near_miss(tmp_path: Path) -> None:
     assert "end-before-start" not in {e.code for e in her2kg.recommend(same_day, as_of=AS_OF).errors}
 
 
+@pytest.mark.slow
 def test_a_valid_leap_day_is_not_an_invalid_date(tmp_path: Path) -> None:
     leap = _patient(tmp_path, '; h:birthDate "1968-02-29"^^xsd:date')
     assert "invalid-date" not in {e.code for e in her2kg.recommend(leap, as_of=AS_OF).errors}
@@ -91,6 +93,7 @@ def test_a_valid_leap_day_is_not_an_invalid_date(tmp_path: Path) -> None:
     assert "invalid-date" in {e.code for e in her2kg.recommend(leap, as_of=AS_OF).errors}
 
 
+@pytest.mark.slow
 def test_ish_positive_with_ihc_zero_is_a_near_miss_in_both(tmp_path: Path) -> None:
     """ASCO/CAP 2018: a positive ISH (group 1) sets the status whatever the IHC score; only IHC 3+
     against a negative ISH is a contradiction (the shapes used to flag both, the rules only this)."""

@@ -10,6 +10,7 @@ import os
 from datetime import date
 from functools import cache
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from her2kg.knowledge import knowledge_ntriples
@@ -76,6 +77,7 @@ def _check(facts: Facts, report: Report) -> None:
         assert plan.reasons or plan.verdict in ("not-recommended", "not-covered")
 
 
+@pytest.mark.slow
 @given(cohorts(COHORT))
 def test_safety_invariants_hold_for_generated_cohorts(cohort: list) -> None:
     reports = recommend_texts([(b.patient_id, "turtle", b.to_turtle()) for _, b in cohort], as_of=AS_OF)
@@ -85,6 +87,7 @@ def test_safety_invariants_hold_for_generated_cohorts(cohort: list) -> None:
         _check(facts, report)
 
 
+@pytest.mark.slow
 @settings(max_examples=8)
 @given(cohorts(8))
 def test_batch_results_equal_one_by_one_results(cohort: list) -> None:

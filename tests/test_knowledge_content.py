@@ -14,8 +14,9 @@ import pytest
 from her2kg.knowledge import knowledge_ntriples
 from her2kg.stores.embedded import EmbeddedStore
 from her2kg.vocabulary import BASE
+from shared_files import SHARED_DIR
 
-CODES_TSV = Path(__file__).resolve().parents[2] / "shared" / "spec" / "codes.tsv"
+CODES_TSV = SHARED_DIR / "spec" / "codes.tsv"
 UNVERIFIED_COLUMNS = {("trastuzumab-emtansine", "rxnorm_ingredient")}
 PREFIXES = f"""
 PREFIX h: <{BASE}>

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
-import sys
 from datetime import date
-from pathlib import Path
+
+import pytest
 
 from her2kg.engine import run_rules
 from her2kg.knowledge import knowledge_ntriples
@@ -15,8 +15,7 @@ from her2kg.rules import load_rules
 from her2kg.stores.embedded import EmbeddedStore
 from her2kg.synthetic import random_patient
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from plain_decide import build_indexes, decide  # noqa: E402
+from plain_decide import build_indexes, decide  # benchmarks/ is on the pytest pythonpath
 
 def engine_decisions(builders: list, as_of: str) -> dict[str, tuple[set[str], set[str]]]:
     store = EmbeddedStore()
@@ -28,6 +27,7 @@ def engine_decisions(builders: list, as_of: str) -> dict[str, tuple[set[str], se
     return read_decisions(store, [b.patient_id for b in builders])
 
 
+@pytest.mark.slow
 def test_engine_equals_plain_python_on_500_generated_patients() -> None:
     rng = random.Random(20261124)
     builders = [random_patient(rng, f"g{i}") for i in range(500)]

@@ -16,6 +16,7 @@ from vignette_check import problems
 HER2KG = [sys.executable, "-m", "her2kg"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(VIGNETTES))
 def test_vignette(name: str) -> None:
     expect = json.loads((FOLDER / f"{name}.expect.json").read_text(encoding="utf-8"))

@@ -20,7 +20,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from conftest import SHARED_DIR
+from shared_files import SHARED_DIR
 from her2kg.cli import main
 from her2kg.fhir import CodeMapping, FhirImport, import_bundle, load_code_mapping, read_bundle_file
 from her2kg.vocabulary import BASE, PREFIXES
@@ -382,6 +382,7 @@ def _cases() -> list[Any]:
     return cases
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "check"), _cases())
 def test_recommend_gives_what_the_statements_say(name: str, check: str, reports: dict[str, dict[str, Any]]) -> None:
     CHECKS[check](RECORDS[name], reports[name])

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_DIR
-from her2kg.cli import main
 from remote_fixtures import StandardServer, standard_server, virtuoso  # noqa: F401 - fixtures
-from her2kg.stores.virtuoso import VirtuosoServer
+from shared_files import SHARED_DIR
+from virtuoso_server import VirtuosoServer
 
+from her2kg.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "metastatic-first-line.ttl"
 VIGNETTES = [SHARED_DIR / "vignettes" / f"{name}.json" for name in ("p02-met-second-line", "p10-proposed-anthracycline-trastuzumab")]
 
 
@@ -20,6 +22,8 @@ def _recommend(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, li
     return code, json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow
+@pytest.mark.shared
 def test_recommend_on_a_standard_sparql_server(capsys: pytest.CaptureFixture[str], standard_server: StandardServer, monkeypatch: pytest.MonkeyPatch) -> None:
     embedded = _recommend(capsys)
     monkeypatch.setenv("HER2KG_STORE_PASSWORD", standard_server.password)
@@ -28,6 +32,7 @@ def test_recommend_on_a_standard_sparql_server(capsys: pytest.CaptureFixture[str
     assert standard_server.default_graph_size() == 0, "the run must stay inside its own graph"
 
 
+@pytest.mark.shared
 @pytest.mark.virtuoso
 def test_recommend_on_virtuoso(capsys: pytest.CaptureFixture[str], virtuoso: VirtuosoServer, monkeypatch: pytest.MonkeyPatch) -> None:
     embedded = _recommend(capsys)
@@ -37,5 +42,5 @@ def test_recommend_on_virtuoso(capsys: pytest.CaptureFixture[str], virtuoso: Vir
 
 
 def test_remote_options_need_a_store(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["recommend", str(VIGNETTES[0]), "--graph", "urn:x:y"])
+    code = main(["recommend", str(EXAMPLE), "--graph", "urn:x:y"])
     assert code == 2 and "--store" in capsys.readouterr().err

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from remote_fixtures import StandardServer, graph_iri, standard_server, virtuoso  # noqa: F401 - fixtures
+from shared_files import SHARED_DIR
 
 from her2kg.engine import run_rules
 from her2kg.knowledge import prepared_knowledge_ntriples
@@ -26,10 +27,10 @@ from her2kg.rules import Rule, load_rules
 from her2kg.stores.base import TripleStore
 from her2kg.stores.embedded import EmbeddedStore
 from her2kg.stores.remote import RemoteSparqlStore, RemoteStoreError, _batches, _check_complete, scope_update
-from her2kg.stores.virtuoso import VirtuosoServer, free_port
+from virtuoso_server import VirtuosoServer, free_port
 from her2kg.synthetic import random_patient
 
-VIGNETTES_DIR = Path(__file__).resolve().parents[2] / "shared" / "vignettes"
+VIGNETTES_DIR = SHARED_DIR / "vignettes"
 VIGNETTES = sorted(p for p in VIGNETTES_DIR.glob("*.json") if not p.name.endswith(".expect.json"))
 AS_OF = date(2026, 11, 1)
 
@@ -151,6 +152,8 @@ def _standard_store(server: StandardServer, graph: str, **options: Any) -> Remot
     return RemoteSparqlStore(server.url, graph=graph, username=server.username, password=server.password, **options)
 
 
+@pytest.mark.slow
+@pytest.mark.shared
 def test_standard_server_gives_the_embedded_reports(standard_server: StandardServer, tmp_path: Path) -> None:  # noqa: F811
     paths = [str(p) for p in VIGNETTES[:4]] + generated_patients(tmp_path, 12)
     store = _standard_store(standard_server, "urn:her2kg:cohort:1")
@@ -163,6 +166,7 @@ def test_standard_server_gives_the_embedded_reports(standard_server: StandardSer
     assert all(params.get("default-graph-uri") == ["urn:her2kg:cohort:1"] for _, c, params in standard_server.requests if c.endswith("urlencoded"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["form", "direct"])
 def test_standard_server_answers_both_query_encodings(standard_server: StandardServer, encoding: str) -> None:  # noqa: F811
     store = _standard_store(standard_server, "urn:g:q", query_encoding=encoding)
@@ -172,6 +176,7 @@ def test_standard_server_answers_both_query_encodings(standard_server: StandardS
     assert store.triple_count() == 2
 
 
+@pytest.mark.slow
 def test_standard_server_graph_store_loading_and_clear(standard_server: StandardServer) -> None:  # noqa: F811
     store = _standard_store(standard_server, "urn:g:gsp", graph_store_url=standard_server.graph_store_url, batch_triples=3)
     data = "".join(f'<urn:s{i}> <urn:p> "{i}"^^<{XSD}integer> .\n' for i in range(10)) + "<urn:s> <urn:p> _:x .\n_:x <urn:p> <urn:o> .\n"
@@ -185,6 +190,7 @@ def test_standard_server_graph_store_loading_and_clear(standard_server: Standard
     assert store.triple_count() == 0 and other.triple_count() == 1
 
 
+@pytest.mark.slow
 def test_deadlocked_updates_are_retried(standard_server: StandardServer) -> None:  # noqa: F811
     store = _standard_store(standard_server, "urn:g:retry", retries=3)
     standard_server.conflicts.extend([500, 503])
@@ -195,6 +201,7 @@ def test_deadlocked_updates_are_retried(standard_server: StandardServer) -> None
         _standard_store(standard_server, "urn:g:retry", retries=2).update("INSERT DATA { <urn:a> <urn:b> <urn:d> }")
 
 
+@pytest.mark.slow
 def test_wrong_password_names_url_and_status(standard_server: StandardServer) -> None:  # noqa: F811
     store = RemoteSparqlStore(standard_server.url, graph="urn:g", username="reader", password="wrong")
     with pytest.raises(RemoteStoreError, match=r"answered HTTP 401.*check the username and password") as caught:
@@ -459,6 +466,7 @@ def test_every_patient_rule_runs_on_virtuoso(virtuoso: VirtuosoServer, graph_iri
     assert failures == [], "rules Virtuoso refuses:\n" + "\n".join(failures)
 
 
+@pytest.mark.shared
 @pytest.mark.virtuoso
 def test_virtuoso_derives_the_same_graph(virtuoso: VirtuosoServer, graph_iri: str, tmp_path: Path) -> None:  # noqa: F811
     data = prepared_knowledge_ntriples() + _patient_data([str(p) for p in VIGNETTES] + generated_patients(tmp_path, 150))
@@ -473,6 +481,7 @@ def test_virtuoso_derives_the_same_graph(virtuoso: VirtuosoServer, graph_iri: st
     assert remote.select(BLANK_COUNT) == embedded.select(BLANK_COUNT)
 
 
+@pytest.mark.shared
 @pytest.mark.virtuoso
 @pytest.mark.parametrize("vignette", VIGNETTES, ids=[p.stem for p in VIGNETTES])
 def test_virtuoso_vignette_report_equals_embedded(virtuoso: VirtuosoServer, graph_iri: str, vignette: Path) -> None:  # noqa: F811
@@ -530,7 +539,7 @@ def test_virtuoso_rejected_update_names_url_and_status(virtuoso: VirtuosoServer,
 
 # -- the private server's configuration ----------------------------------------------------------------
 def test_virtuoso_ini_rewrite_replaces_keys_and_drops_plugins() -> None:
-    from her2kg.stores.virtuoso import _rewrite_ini
+    from virtuoso_server import _rewrite_ini
 
     template = (
         "[Parameters]\nServerPort = 1111\nIndexTreeMaps = 256\nIndexTreeMaps = 64\n;ServerPort = 2\n"

@@ -189,6 +189,7 @@ def test_trust_warnings_come_first() -> None:
 PLANS = [THP, AC_H, [("trastuzumab-emtansine", "2026-12-01", "2027-03-01")], [("letrozole", "2026-12-01", "2027-03-01"), ("paclitaxel", "2026-12-01", "2027-03-01")]]
 
 
+@pytest.mark.slow
 @settings(max_examples=int(os.environ.get("HER2KG_REPORT_EXAMPLES", "12")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seeds=st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=6), errors=st.lists(st.booleans(), min_size=6, max_size=6),
        plans=st.lists(st.sampled_from(range(len(PLANS) + 1)), min_size=6, max_size=6))

@@ -48,6 +48,7 @@ def test_a_second_run_on_the_same_output_exits_1(folder: Path, tmp_path: Path, c
     assert sorted(_sources(output)) == sorted(p.name for p in folder.iterdir())
 
 
+@pytest.mark.slow
 def test_an_unreadable_file_is_not_done_and_is_retried(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     output = tmp_path / "out.jsonl"
     real = cohort._readable_now
@@ -77,6 +78,7 @@ def test_symlink_loops_fifos_and_broken_links_are_skipped(folder: Path, tmp_path
     assert "pipe.ttl: not a regular file" in err and "zero.json: not a regular file" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("code", "advice"), [(errno.ENOSPC, "disk is full"), (errno.EACCES, "permissions")])
 def test_write_failures_exit_1_and_leave_a_resumable_output(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], code: int, advice: str

@@ -66,6 +66,7 @@ ATTACKS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(ATTACKS))
 def test_an_attacker_file_cannot_change_the_victims_report(name: str, victim_alone: dict[str, Any]) -> None:
     attacker = PREFIXES + ATTACKS[name]
@@ -127,6 +128,7 @@ def _many_patients(count: int) -> bytes:
     return "\n".join(lines).encode()
 
 
+@pytest.mark.slow
 def test_reading_many_patients_in_one_file_is_linear() -> None:
     def seconds(count: int) -> float:
         data = _many_patients(count)
@@ -188,6 +190,7 @@ def attacker_files(draw: st.DrawFn) -> str:
     return PREFIXES + base + relative + body
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(attacker=attacker_files(), victim_first=st.booleans())
 def test_random_attacker_files_never_change_the_victims_report(
@@ -197,7 +200,8 @@ def test_random_attacker_files_never_change_the_victims_report(
     if not victim_first:
         documents.reverse()
     reports = recommend_texts(documents, as_of=AS_OF)
-    claims_victim = f"<{VICTIM}> a h:Patient" in attacker and f'<{VICTIM}> h:patientId "{VICTIM_ID}x"' in attacker
+    # a file declares a patient with `a h:Patient` and any h:patientId
+    claims_victim = f"<{VICTIM}> a h:Patient" in attacker and f"<{VICTIM}> h:patientId " in attacker
     victim = [r for r in reports if r.source == "victim.ttl"]
     if claims_victim:  # the attacker claimed the victim's own IRI: neither file is reasoned
         assert [e.code for e in victim[0].errors] == ["duplicate-patient"] and not victim[0].permitted

@@ -31,6 +31,8 @@ from her2kg.server.dataset import knowledge_only
 from outcome import outcome_error
 from server_harness import RunningServer, _wait_until_ready
 
+pytestmark = pytest.mark.slow  # multi-process server limits: worker time-outs, memory caps, queues
+
 AS_OF = "2026-11-01"
 EMPTY_RESULT = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
 
@@ -121,6 +123,7 @@ def _many_patients(count: int) -> str:
 # -- SPARQL -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "template",
     [
@@ -155,6 +158,7 @@ def test_sparql_response_is_capped_in_bytes(server: RunningServer, client: httpx
     assert response.headers["X-Her2kg-Max-Bytes"] == "100000"
 
 
+@pytest.mark.slow
 def test_sparql_memory_is_capped_and_the_crash_logged(
     server: RunningServer, client: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -191,6 +195,7 @@ def test_recommend_gives_one_report_per_patient(server: RunningServer, client: h
     assert sorted(r["patient"] for r in response.json()["reports"]) == ["example-met-1l", "second-patient"]
 
 
+@pytest.mark.slow
 def test_recommend_time_limit_stops_the_work(server: RunningServer, client: httpx.Client) -> None:
     started = time.monotonic()
     response = client.post(
@@ -207,6 +212,7 @@ def test_recommend_time_limit_stops_the_work(server: RunningServer, client: http
     assert ok.status_code == 200, "a fresh worker answers the next request"
 
 
+@pytest.mark.slow
 def test_recommend_queue_is_bounded(server: RunningServer) -> None:
     results: list[int] = []
 
@@ -249,6 +255,7 @@ def _port(server: RunningServer) -> int:
     return int(server.base_url.rsplit(":", 1)[1])
 
 
+@pytest.mark.slow
 def test_a_slow_request_head_is_cut_off(server: RunningServer) -> None:
     with socket.create_connection(("127.0.0.1", _port(server)), timeout=10) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finishes the head
@@ -258,6 +265,7 @@ def test_a_slow_request_head_is_cut_off(server: RunningServer) -> None:
         assert time.monotonic() - started < 5
 
 
+@pytest.mark.slow
 def test_a_slow_body_gets_408(server: RunningServer) -> None:
     with socket.create_connection(("127.0.0.1", _port(server)), timeout=10) as sock:
         sock.sendall(
@@ -338,6 +346,7 @@ def test_empty_host_is_refused(tmp_path: Path) -> None:
         load_config(path)
 
 
+@pytest.mark.slow
 def test_config_and_jwks_files_must_be_regular_files(tmp_path: Path) -> None:
     fifo = tmp_path / "server.toml"
     import os

@@ -33,7 +33,10 @@ from server_harness import (
     sign,
 )
 
-pytestmark = pytest.mark.skipif(not FHIR_EXAMPLES.is_dir(), reason="the shared CDS Hooks examples are not available")
+pytestmark = [
+    pytest.mark.shared,  # the CDS Hooks examples of ../shared/fhir-examples
+    pytest.mark.slow,  # signs tokens with generated RSA and EC keys and runs a server per module
+]
 
 ISS = "https://ehr.test.example/"
 OTHER_ISS = "https://other-ehr.test.example/"
@@ -145,6 +148,7 @@ def _check_card(card: dict[str, Any]) -> None:
 # -- discovery ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_discovery_lists_both_services(server: RunningServer, client: httpx.Client, keys: dict[str, SigningKey]) -> None:
     response = client.get(server.url("/cds-services"), headers=_auth(server, "/cds-services", keys["es"]))
     assert response.status_code == 200

@@ -22,6 +22,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_serve_starts_answers_and_stops(tmp_path: Path) -> None:
     port = _free_port()
     config = tmp_path / "server.toml"

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from conftest import SHARED_DIR
+from shared_files import SHARED_DIR
 from her2kg.pipeline import recommend_files, recommend_texts
 from her2kg.report import json_shape
 from her2kg.resources import examples_dir

@@ -45,6 +45,7 @@ def _vignette(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return load_json(path), load_json(VIGNETTES / f"{name}.expect.json")
 
 
+@pytest.mark.slow
 def test_turtle_patient(server: RunningServer, client: httpx.Client) -> None:
     text = (examples_dir() / "metastatic-first-line.ttl").read_text(encoding="utf-8")
     response = client.post(
@@ -58,6 +59,7 @@ def test_turtle_patient(server: RunningServer, client: httpx.Client) -> None:
     assert report["permitted"] and report["errors"] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("media_type", ["application/fhir+json", "application/json", "application/fhir+json; charset=utf-8"])
 def test_fhir_bundle_gives_the_same_report_as_the_command_line(
     server: RunningServer, client: httpx.Client, media_type: str
@@ -153,6 +155,7 @@ def test_openapi_document_describes_the_endpoints(server: RunningServer, client:
 FUZZ_EXAMPLES = min(500, max(100, int(os.environ.get("HER2KG_FUZZ_EXAMPLES", "0") or 0) // 4))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["positive", "negative"])
 def test_fuzz_recommend_finds_no_server_error(server: RunningServer, mode: str) -> None:
     import schemathesis

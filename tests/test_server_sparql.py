@@ -59,6 +59,7 @@ def _endpoint(server: RunningServer) -> str:
 # -- real clients ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sparqlwrapper_select_json_and_xml(server: RunningServer) -> None:
     from SPARQLWrapper import JSON, XML, SPARQLWrapper
 
@@ -227,6 +228,7 @@ def test_body_over_the_limit_is_413(server: RunningServer, client: httpx.Client)
     assert "max_body_bytes" in response.text
 
 
+@pytest.mark.slow
 def test_slow_query_is_stopped_and_its_worker_killed(server: RunningServer, client: httpx.Client) -> None:
     pool = server.app.state.pool
     before = set(pool.worker_pids())
@@ -308,6 +310,7 @@ def test_the_endpoint_is_read_only(server: RunningServer, client: httpx.Client) 
 # -- CORS ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cors_only_for_configured_origins(server: RunningServer, plain_server: RunningServer, client: httpx.Client) -> None:
     allowed = client.get(_endpoint(server), params={"query": OWL_ONTOLOGY}, headers={"Origin": ORIGIN})
     assert allowed.headers["access-control-allow-origin"] == ORIGIN
@@ -353,6 +356,7 @@ def patients_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
         yield running
 
 
+@pytest.mark.slow
 def test_served_patients_are_reasoned(patients_server: RunningServer, client: httpx.Client) -> None:
     served = patients_server.app.state.served
     assert served.reasoned

@@ -31,6 +31,7 @@ def test_every_invalid_file_has_a_stated_reason() -> None:
     assert sorted(p.stem for p in INVALID) == sorted(REASONS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", VALID + sorted(examples_dir().glob("*.ttl")), ids=lambda p: f"{p.parent.name}/{p.stem}"
 )
@@ -39,6 +40,7 @@ def test_valid_patients_pass(path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert capsys.readouterr().out.startswith("ok: her2kg ")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
 def test_invalid_patients_fail_for_their_reason(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--format", "json", str(path)]) == 1
@@ -54,6 +56,7 @@ def test_invalid_patients_fail_for_their_reason(path: Path, capsys: pytest.Captu
     assert all(f["check"] == check or path.stem == "bad-date" for f in found), found
 
 
+@pytest.mark.slow
 def test_several_files_at_once_name_each_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", *map(str, VALID), *map(str, INVALID)]) == 1
     out = capsys.readouterr().out
@@ -63,6 +66,7 @@ def test_several_files_at_once_name_each_file(capsys: pytest.CaptureFixture[str]
         assert f"{path}:" not in out
 
 
+@pytest.mark.slow
 def test_patient_syntax_error_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     broken = tmp_path / "broken.ttl"
     broken.write_text('@prefix h: <https://w3id.org/her2kg/> .\n\nh:x h:patientId "a ;\n', encoding="utf-8")
@@ -70,6 +74,7 @@ def test_patient_syntax_error_names_file_and_line(tmp_path: Path, capsys: pytest
     assert f"{broken}:3: [syntax] Turtle syntax error" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_library_api_for_patients() -> None:
     report = validate_patient_files(VALID)
     assert report.ok and [c.check for c in report.checks] == ["syntax", "shacl", "rules"]

@@ -7,6 +7,8 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from her2kg.bulk.export import read_export
 from her2kg.bulk.generate import write_export
 from her2kg.bulk.grouping import Grouping, read_lines
@@ -35,6 +37,7 @@ def test_classified_lines_carry_what_the_job_groups_by() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_executor_bundles_and_reports_equal_the_single_process_ones(tmp_path: Path) -> None:
     write_export(tmp_path / "export", 12, seed=3, as_of=AS_OF)
     export = read_export(tmp_path / "export")

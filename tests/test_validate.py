@@ -19,6 +19,8 @@ from her2kg.cli import main
 from her2kg.resources import ontology_dir, queries_dir, shapes_dir
 from her2kg.validation import CheckResult, Finding, Severity, ValidationReport, validate_knowledge_base
 
+pytestmark = pytest.mark.slow  # validates the real knowledge base (OWL reasoning, SHACL) in every fixture
+
 CHECKS = ["syntax", "imports", "shacl", "profile", "owl", "qc", "format"]
 MODULE = "<https://w3id.org/her2kg/ontology/drugs>"
 
@@ -57,6 +59,7 @@ def real_report() -> tuple[int, dict[str, Any]]:
     return run_json()
 
 
+@pytest.mark.slow
 def test_real_knowledge_base_runs_every_check(real_report: tuple[int, dict[str, Any]]) -> None:
     _, report = real_report
     assert [c["check"] for c in report["checks"]] == CHECKS
@@ -161,6 +164,7 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, Any
     return code, report, lines
 
 
+@pytest.mark.slow
 def test_broken_copy_exits_1(broken: tuple[int, dict[str, Any], dict[str, int]]) -> None:
     code, report, _ = broken
     assert code == 1 and report["ok"] is False
@@ -240,6 +244,7 @@ def test_added_terms_are_otherwise_clean(broken: tuple[int, dict[str, Any], dict
     assert expected - {("qc", "h:unit-mg")} <= ours
 
 
+@pytest.mark.slow
 def test_syntax_error_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_knowledge_base(tmp_path)
     line = append(root / "ontology" / "modules" / "safety.ttl", "h:oops a owl:Class , .\n")
@@ -249,6 +254,7 @@ def test_syntax_error_names_file_and_line(tmp_path: Path, capsys: pytest.Capture
     assert "skipped: shacl, profile, qc, format (fix the syntax errors first)" in out
 
 
+@pytest.mark.slow
 def test_non_canonical_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_knowledge_base(tmp_path)
     turtle = [str(p) for p in sorted(root.rglob("*.ttl"))]
@@ -265,6 +271,7 @@ def test_non_canonical_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     ]
 
 
+@pytest.mark.slow
 def test_module_not_imported_and_import_without_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_knowledge_base(tmp_path)
     (root / "ontology" / "modules" / "extra.ttl").write_text(
@@ -291,6 +298,7 @@ def test_java_missing_is_a_clear_finding() -> None:
     assert "install a Java runtime" in finding.message and "--no-owl" in finding.message
 
 
+@pytest.mark.slow
 def test_library_api_returns_frozen_records(tmp_path: Path) -> None:
     root = copy_knowledge_base(tmp_path)
     append(root / "ontology" / "modules" / "drugs.ttl", "h:Bare a owl:Class .\n")
@@ -305,6 +313,7 @@ def test_library_api_returns_frozen_records(tmp_path: Path) -> None:
     assert not report.ok
 
 
+@pytest.mark.slow
 def test_text_output_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_knowledge_base(tmp_path)
     line = append(root / "ontology" / "modules" / "drugs.ttl", "h:Bare a owl:Class .\n")

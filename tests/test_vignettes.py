@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_DIR
+from shared_files import SHARED_DIR
 from her2kg.cli import main
+
+pytestmark = pytest.mark.shared
 
 VIGNETTES = SHARED_DIR / "vignettes"
 EXPECTATIONS = sorted(VIGNETTES.glob("*.expect.json"))
@@ -27,6 +29,7 @@ def test_vignettes_are_present() -> None:
     assert len(EXPECTATIONS) >= 12, f"expected the shared vignettes in {VIGNETTES}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("expect_path", EXPECTATIONS, ids=lambda p: p.name.removesuffix(".expect.json"))
 def test_vignette(expect_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     expect = json.loads(expect_path.read_text())

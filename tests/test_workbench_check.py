@@ -41,6 +41,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_update_is_idempotent_and_check_then_passes(checkout: Path) -> None:
     before = snapshot(checkout)
     assert run("check", "--kb", str(checkout), "--no-owl", "--update")[0] == 0
@@ -49,6 +50,7 @@ def test_update_is_idempotent_and_check_then_passes(checkout: Path) -> None:
     assert code == 0 and out.splitlines()[-1].startswith("ok: her2kg check")
 
 
+@pytest.mark.slow
 def test_stale_competency_answer_is_named_and_updated(checkout: Path) -> None:
     answer = checkout / "queries" / "cq" / "01-regimens-with-anthracycline.tsv"
     good = answer.read_text(encoding="utf-8")
@@ -59,6 +61,7 @@ def test_stale_competency_answer_is_named_and_updated(checkout: Path) -> None:
     assert answer.read_text(encoding="utf-8") == good
 
 
+@pytest.mark.slow
 def test_unsorted_answer_is_not_the_committed_form(checkout: Path) -> None:
     answer = checkout / "queries" / "cq" / "01-regimens-with-anthracycline.tsv"
     lines = answer.read_text(encoding="utf-8").splitlines()
@@ -67,6 +70,7 @@ def test_unsorted_answer_is_not_the_committed_form(checkout: Path) -> None:
     assert code == 1 and "committed form" in out
 
 
+@pytest.mark.slow
 def test_stale_traceability_table_is_named_and_updated(checkout: Path) -> None:
     table = checkout / "docs" / "traceability.tsv"
     good = table.read_text(encoding="utf-8")
@@ -77,6 +81,7 @@ def test_stale_traceability_table_is_named_and_updated(checkout: Path) -> None:
     assert table.read_text(encoding="utf-8") == good
 
 
+@pytest.mark.slow
 def test_stale_readme_count_is_named_and_updated(checkout: Path) -> None:
     readme = checkout / "README.md"
     good = readme.read_text(encoding="utf-8")
@@ -89,6 +94,7 @@ def test_stale_readme_count_is_named_and_updated(checkout: Path) -> None:
     assert readme.read_text(encoding="utf-8") == good
 
 
+@pytest.mark.slow
 def test_a_validation_finding_fails_check(checkout: Path) -> None:
     module = checkout / "ontology" / "modules" / "safety.ttl"
     module.write_text(module.read_text(encoding="utf-8") + "\nh:Bare a owl:Class .\n", encoding="utf-8")

@@ -48,6 +48,7 @@ def versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return old, new
 
 
+@pytest.mark.slow
 def test_text_lists_changed_and_added_terms_with_labels(versions: tuple[Path, Path]) -> None:
     old, new = versions
     code, out, _ = run("diff", str(old), str(new), "--patients", str(old / "examples" / EXAMPLE), "--as-of", "2026-11-01")
@@ -58,6 +59,7 @@ def test_text_lists_changed_and_added_terms_with_labels(versions: tuple[Path, Pa
     assert "    + rdfs:subClassOf h:Drug" in out
 
 
+@pytest.mark.slow
 def test_consequences_name_the_patient_and_the_conclusion(versions: tuple[Path, Path]) -> None:
     old, new = versions
     _, out, _ = run("diff", str(old), str(new), "--patients", str(old / "examples" / EXAMPLE), "--as-of", "2026-11-01")
@@ -66,6 +68,7 @@ def test_consequences_name_the_patient_and_the_conclusion(versions: tuple[Path, 
     assert "h:regimen-thp" in before and "h:regimen-thp" not in after
 
 
+@pytest.mark.slow
 def test_markdown_for_a_pull_request(versions: tuple[Path, Path]) -> None:
     old, new = versions
     _, out, _ = run("diff", str(old), str(new), "--format", "markdown", "--patients", str(old / "examples" / EXAMPLE), "--as-of", "2026-11-01")
@@ -74,6 +77,7 @@ def test_markdown_for_a_pull_request(versions: tuple[Path, Path]) -> None:
     assert "- **added** `h:TestAddedClass` (test added class)" in out
 
 
+@pytest.mark.slow
 def test_removed_terms_are_listed(versions: tuple[Path, Path]) -> None:
     old, new = versions
     _, out, _ = run("diff", str(new), str(old), "--patients")
@@ -81,12 +85,14 @@ def test_removed_terms_are_listed(versions: tuple[Path, Path]) -> None:
     assert "consequences: none" in out
 
 
+@pytest.mark.slow
 def test_same_folder_has_no_differences(versions: tuple[Path, Path]) -> None:
     old, _ = versions
     _, out, _ = run("diff", str(old), str(old), "--patients", str(old / "examples" / EXAMPLE), "--as-of", "2026-11-01")
     assert "0 added, 0 removed, 0 changed terms; 0 changed conclusions over 1 patients" in out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (data_root() / ".git").exists(), reason="needs a git checkout")
 def test_git_revisions_are_read_with_git_archive() -> None:
     head = subprocess.run(["git", "-C", str(data_root()), "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()

@@ -13,6 +13,8 @@ import pytest
 
 from her2kg.cli import main
 
+pytestmark = pytest.mark.slow  # knowledge-engineering tooling (kb extra): writes the whole documentation site
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 

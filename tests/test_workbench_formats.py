@@ -18,6 +18,8 @@ from her2kg.turtle_format import format_graph, parse_turtle
 from her2kg.workbench.catalog import CATALOG, catalog_entries, load_owlready2, read_catalog
 from her2kg.workbench.rdf_formats import Syntax, parse_any, sniff
 
+pytestmark = pytest.mark.slow  # knowledge-engineering tooling (kb extra): format conversions through owlready2
+
 OWL_XML = """<?xml version="1.0"?>
 <Ontology xmlns="http://www.w3.org/2002/07/owl#" xml:base="https://w3id.org/her2kg/ontology/extra"
      ontologyIRI="https://w3id.org/her2kg/ontology/extra">
@@ -49,6 +51,7 @@ def rdfxml(path: Path) -> str:
     return graph.serialize(format="xml")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ontology_files(), ids=lambda p: p.name)
 def test_round_trip_through_rdflib_rdfxml_is_byte_identical_after_fmt(path: Path) -> None:
     parsed, syntax = parse_any(rdfxml(path))
@@ -107,6 +110,7 @@ def test_protege_style_turtle_comes_back_canonical(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_owl_file_in_modules_is_an_error_and_fmt_says_why(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     (root / "ontology" / "modules" / "extra.owl").write_text(OWL_XML, encoding="utf-8")
@@ -123,6 +127,7 @@ def test_fmt_refuses_what_the_engine_would_not_load(tmp_path: Path) -> None:
     assert code == 1 and f"{path}:2: refused" in err
 
 
+@pytest.mark.slow
 def test_catalog_maps_every_import_and_is_checked(tmp_path: Path) -> None:
     mapping = read_catalog(ontology_dir() / CATALOG)
     assert sorted(mapping) == [iri for iri, _ in catalog_entries(ontology_dir())]
@@ -148,6 +153,7 @@ def test_owlready2_loads_offline_through_the_catalog(monkeypatch: pytest.MonkeyP
         world.close()
 
 
+@pytest.mark.slow
 def test_undefined_term_finding_gives_file_and_line(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     module = root / "ontology" / "modules" / "recommendations.ttl"

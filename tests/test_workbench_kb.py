@@ -19,6 +19,8 @@ import pytest
 from her2kg.cli import main
 from her2kg.resources import data_root, examples_dir, folder_label, knowledge_digest, ontology_dir, queries_dir, shapes_dir
 
+pytestmark = pytest.mark.slow  # knowledge-engineering tooling (kb extra): validates copies of the knowledge base
+
 EDITED_VERSION = "9.9.9-edited"
 EXAMPLE = "metastatic-first-line.ttl"
 
@@ -52,6 +54,7 @@ def test_info_reads_the_copy(edited: Path) -> None:
     assert info["digest"] == knowledge_digest(edited) != knowledge_digest(data_root())
 
 
+@pytest.mark.slow
 def test_validate_reads_the_copy_and_names_it(edited: Path) -> None:
     code, out, _ = run("validate", "--kb", str(edited), "--no-owl", "--format", "json")
     report = json.loads(out)
@@ -62,6 +65,7 @@ def test_validate_reads_the_copy_and_names_it(edited: Path) -> None:
     assert f"; knowledge base {edited.resolve()} (sha256:" in out
 
 
+@pytest.mark.slow
 def test_validate_sees_a_broken_module_in_the_copy(tmp_path: Path) -> None:
     shutil.copytree(ontology_dir(), tmp_path / "ontology")
     shutil.copytree(shapes_dir(), tmp_path / "shapes")
@@ -106,6 +110,7 @@ def test_cohort_reads_the_copy(edited: Path, tmp_path: Path) -> None:
     assert code == 0 and report["knowledge_base"]["version"] == EDITED_VERSION
 
 
+@pytest.mark.slow
 def test_fmt_check_reads_the_copy(edited: Path, tmp_path: Path) -> None:
     root = tmp_path / "kb"
     shutil.copytree(edited, root)
@@ -128,6 +133,7 @@ def test_digest_is_stable_and_content_sensitive(tmp_path: Path) -> None:
     assert knowledge_digest(tmp_path) != first
 
 
+@pytest.mark.slow
 def test_import_fhir_reads_the_mapping_of_the_copy(tmp_path: Path) -> None:
     from rdflib import URIRef
 

@@ -12,6 +12,8 @@ import pytest
 from her2kg.cli import main
 from her2kg.resources import examples_dir, ontology_dir, queries_dir, shapes_dir
 
+pytestmark = pytest.mark.slow  # knowledge-engineering tooling (kb extra): reasoned releases
+
 
 def run(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
@@ -32,6 +34,7 @@ def bump(root: Path, version: str) -> None:
     header.write_text(text.replace('"0.1.0"', f'"{version}"').replace("releases/0.1.0/", f"releases/{version}/"), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_first_then_second_release(tmp_path: Path) -> None:
     kb = copy_kb(tmp_path / "kb")
     out = tmp_path / "site"
@@ -66,6 +69,7 @@ def test_version_iri_must_name_the_version(tmp_path: Path) -> None:
     assert code == 2 and "does not name owl:versionInfo 0.3.0" in err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs Java")
 def test_reasoned_ontology_holds_the_inferred_subclass_axiom(tmp_path: Path) -> None:
     kb = copy_kb(tmp_path / "kb")

@@ -63,6 +63,7 @@ def messages(found: list[dict[str, Any]], term: str) -> list[str]:
     return [f["message"] for f in found if f["term"] == term]
 
 
+@pytest.mark.slow
 def test_dose_far_above_the_label_is_an_error(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     dose = H + "regimen-thp-c1-dose"
@@ -73,6 +74,7 @@ def test_dose_far_above_the_label_is_an_error(tmp_path: Path) -> None:
     assert any("dose-out-of-range-violation" in m and "600" in m for m in messages(found, "h:regimen-thp-c1-dose"))
 
 
+@pytest.mark.slow
 def test_loading_dose_where_the_label_has_none_is_an_error(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     dose = H + "regimen-tdxd-pertuzumab-c1-dose"
@@ -81,6 +83,7 @@ def test_loading_dose_where_the_label_has_none_is_an_error(tmp_path: Path) -> No
     assert any("dose-out-of-range-violation" in m for m in messages(found, "h:regimen-tdxd-pertuzumab-c1-dose"))
 
 
+@pytest.mark.slow
 def test_dose_of_a_drug_without_a_range_is_a_warning(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     edit(root, "dose-ranges", remove=[(H + "dose-range-neratinib-with-capecitabine", RDF_TYPE, H + "DoseRange")])
@@ -89,6 +92,7 @@ def test_dose_of_a_drug_without_a_range_is_a_warning(tmp_path: Path) -> None:
     assert hits and all(f["severity"] == "warning" for f in hits)
 
 
+@pytest.mark.slow
 def test_valid_from_before_the_cited_approval_is_an_error(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     rec = H + "rec-met-l1-tdxd-pertuzumab"
@@ -100,6 +104,7 @@ def test_valid_from_before_the_cited_approval_is_an_error(tmp_path: Path) -> Non
     assert any("valid-before-approval-violation" in m and "2019-01-01" in m for m in messages(found, "h:rec-met-l1-tdxd-pertuzumab"))
 
 
+@pytest.mark.slow
 def test_unlinked_pertuzumab_component_is_an_orphan_and_breaks_first_line_dual(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     regimen = H + "regimen-tdxd-pertuzumab"
@@ -110,6 +115,7 @@ def test_unlinked_pertuzumab_component_is_an_orphan_and_breaks_first_line_dual(t
     assert any("first-line-dual-without-pertuzumab-violation" in m for m in messages(found, "h:regimen-tdxd-pertuzumab"))
 
 
+@pytest.mark.slow
 def test_dose_on_a_component_of_another_drug_is_an_error(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     edit(root, "regimens", add=[(H + "regimen-tdxd-pertuzumab-c1", H + "hasDose", H + "regimen-tdxd-pertuzumab-c2-dose")])
@@ -117,6 +123,7 @@ def test_dose_on_a_component_of_another_drug_is_an_error(tmp_path: Path) -> None
     assert any("dose-on-other-drug-violation" in m for m in messages(found, "h:regimen-tdxd-pertuzumab-c2-dose"))
 
 
+@pytest.mark.slow
 def test_orphan_regimen_is_an_error(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     edit(root, "recommendations", remove=[(H + "rec-met-l1-tdxd-pertuzumab", H + "recommendsRegimen", H + "regimen-tdxd-pertuzumab")])
@@ -124,6 +131,7 @@ def test_orphan_regimen_is_an_error(tmp_path: Path) -> None:
     assert any("orphan-regimen-violation" in m for m in messages(found, "h:regimen-tdxd-pertuzumab"))
 
 
+@pytest.mark.slow
 def test_recommendation_for_a_class_no_rule_derives_is_an_error(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     rec = H + "rec-met-l1-thp"
@@ -133,6 +141,7 @@ def test_recommendation_for_a_class_no_rule_derives_is_an_error(tmp_path: Path) 
     assert any("h:HER2PositiveObservation" in m and "no rule" in m for m in messages(found, "h:rec-met-l1-thp"))
 
 
+@pytest.mark.slow
 def test_http_variant_of_the_namespace_is_an_error(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     edit(root, "recommendations", add=[(H + "rec-met-l1-thp", "http://purl.org/dc/terms/source", "http://w3id.org/her2kg/src-asco-2022")])
@@ -140,6 +149,7 @@ def test_http_variant_of_the_namespace_is_an_error(tmp_path: Path) -> None:
     assert any("http-namespace-violation" in f["message"] and "http://w3id.org/her2kg/src-asco-2022" in f["message"] for f in found)
 
 
+@pytest.mark.slow
 def test_date_as_data_property_breaks_the_owl2_dl_profile(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     prop = H + "validFrom"
@@ -154,6 +164,7 @@ def test_date_as_data_property_breaks_the_owl2_dl_profile(tmp_path: Path) -> Non
     assert report["skipped"]["checks"] == ["owl"], "HermiT must not run on an ontology outside OWL 2 DL"
 
 
+@pytest.mark.slow
 def test_annotation_property_with_a_characteristic_breaks_the_profile(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     edit(root, "recommendations", add=[(H + "validFrom", RDF_TYPE, OWL + "FunctionalProperty")])
@@ -171,6 +182,7 @@ def test_every_rule_folder_class_is_found(tmp_path: Path) -> None:
     assert set(derived_classes([tmp_path / "r.rq"])) == {H + "One", H + "Two"}
 
 
+@pytest.mark.slow
 def test_near_miss_a_derived_class_passes(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     edit(root, "recommendations", add=[(H + "rec-met-l1-thp", H + "requiresPatientClass", H + "MetastaticDiseasePatient")])
@@ -178,6 +190,7 @@ def test_near_miss_a_derived_class_passes(tmp_path: Path) -> None:
     assert not [m for m in messages(found, "h:rec-met-l1-thp") if "no rule" in m]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs Java")
 def test_inconsistency_names_the_axioms_involved(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
@@ -204,6 +217,7 @@ ROBOT_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("query", "module", "add", "term"), ROBOT_CASES, ids=[c[0] for c in ROBOT_CASES])
 def test_robot_report_equivalents(tmp_path: Path, query: str, module: str, add: list, term: str) -> None:
     root = copy_kb(tmp_path)
@@ -212,6 +226,7 @@ def test_robot_report_equivalents(tmp_path: Path, query: str, module: str, add: 
     assert any(query in f["message"] and f["term"] == term for f in found), [f["message"] for f in found if query in f["message"]]
 
 
+@pytest.mark.slow
 def test_missing_ontology_license_is_an_error(tmp_path: Path) -> None:
     root = copy_kb(tmp_path)
     header = root / "ontology" / "her2kg.ttl"

@@ -410,9 +410,10 @@ class _TypedFiles:
             name = self._name(rtype, part)
             self.names.append(name)
             path = self.folder / name
-            handle = gzip.open(path, "wt", encoding="utf-8") if self.compress else path.open("w", encoding="utf-8")  # type: ignore[assignment]
-            self.handles[rtype] = handle  # type: ignore[assignment]
-        handle.write(text + "\n")  # type: ignore[union-attr]
+            # the file stays open across writes of many records; close() closes every handle
+            handle = gzip.open(path, "wt", encoding="utf-8") if self.compress else path.open("w", encoding="utf-8")  # noqa: SIM115
+            self.handles[rtype] = handle
+        handle.write(text + "\n")
         self.lines[rtype] += 1
 
     def close(self) -> None:

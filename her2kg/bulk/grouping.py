@@ -18,7 +18,7 @@ import json
 import sqlite3
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +48,7 @@ def partition_of(key: str, partitions: int) -> int:
 def read_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """(line number, raw line) of an NDJSON file, gzipped or not; blank lines are skipped."""
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as handle:  # type: ignore[operator]
+    with opener(path, "rb") as handle:
         for number, raw in enumerate(handle, 1):
             if raw.strip():
                 yield number, raw.rstrip(b"\r\n")
@@ -145,7 +145,7 @@ class Grouping:
                 continue
             yield number, text, classify(text, export_file.resource_type)
 
-    def _write(self, parts: list[IO[str]], line: Line, text: str) -> None:
+    def _write(self, parts: Sequence[IO[str]], line: Line, text: str) -> None:
         self.resources += 1
         rtype, rid = _field(line.resource_type), _field(line.resource_id)
         parts[partition_of(line.key, self.partitions)].write(f"{line.key}\t{rtype}\t{rid}\t{line.medication}\t{text}\n")

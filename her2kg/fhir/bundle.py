@@ -46,7 +46,7 @@ from her2kg.fhir.observation import map_observation
 from her2kg.fhir.patient import map_patient
 from her2kg.fhir.phase import Timeline, infer_phase
 from her2kg.fhir.procedure import map_procedure
-from her2kg.notices import Notice
+from her2kg.notices import Notice, Severity
 from her2kg.vocabulary import patient_iri
 
 RESOURCE_MAPPERS: Mapping[str, Mapper] = MappingProxyType(
@@ -80,7 +80,7 @@ def import_bundle(bundle: object, *, mapping: CodeMapping, source: str) -> FhirI
         return _import(bundle, mapping, source)
     except Exception as exc:  # the last guard: a report, never a traceback
         notice = Notice(
-            severity="error",
+            severity=Severity.ERROR,
             code="fhir-import-failed",
             message=f"{source}: the bundle could not be imported ({type(exc).__name__}: {exc}); "
             "check that it is a FHIR R4 Bundle, and report the file if it is",
@@ -118,7 +118,7 @@ class _Entry:
 
 
 def _bundle_error(source: str, code: str, message: str, field: str = "Bundle") -> Notice:
-    return Notice(severity="error", code=code, message=f"{source}: {message}", field=field)
+    return Notice(severity=Severity.ERROR, code=code, message=f"{source}: {message}", field=field)
 
 
 def _import(bundle: object, mapping: CodeMapping, source: str) -> FhirImport:
@@ -153,7 +153,7 @@ def _import(bundle: object, mapping: CodeMapping, source: str) -> FhirImport:
         shown = f"'{bundle_type}'" if isinstance(bundle_type, str) else "missing"
         warnings.append(
             Notice(
-                severity="warning",
+                severity=Severity.WARNING,
                 code="fhir-bundle-type",
                 message=f"{source}: Bundle.type is {shown}, not collection, transaction, searchset or document; its entries were read as a collection",
                 field="Bundle.type",
@@ -214,7 +214,7 @@ def _import(bundle: object, mapping: CodeMapping, source: str) -> FhirImport:
         patient.resource_id = patient_id
         warnings.append(
             Notice(
-                severity="warning",
+                severity=Severity.WARNING,
                 code="fhir-patient-id",
                 message=f"Bundle.entry[{patient.index}] (Patient): the Patient has no id; '{patient_id}' was taken from its fullUrl",
                 field=f"Bundle.entry[{patient.index}]",
@@ -350,7 +350,7 @@ def _map_entry(
     except Exception as exc:  # one unreadable entry must not stop the others
         reason = clean_text(str(exc))[:200] or type(exc).__name__
         notice = Notice(
-            severity="error",
+            severity=Severity.ERROR,
             code="fhir-unreadable-entry",
             message=f"could not read {entry.where}: {reason}",
             field=entry.field,
@@ -392,7 +392,7 @@ def _assemble(
         if identified and not dated:
             errors.append(
                 Notice(
-                    severity="error",
+                    severity=Severity.ERROR,
                     code="fhir-missing-date",
                     message=f"{item.reference}: distant metastasis without a date ({item.date_problem}); "
                     "the record has therapy, whose phase and line depend on the date of metastatic diagnosis — add the date",
@@ -402,7 +402,7 @@ def _assemble(
         else:
             warnings.append(
                 Notice(
-                    severity="warning",
+                    severity=Severity.WARNING,
                     code="fhir-missing-date",
                     message=f"{item.reference}: distant metastasis without a date ({item.date_problem})",
                     field=item.field,
@@ -422,7 +422,7 @@ def _assemble(
         if phase == terms.UNKNOWN_PHASE and exposure.drug is not None and exposure.phase is None:
             warnings.append(
                 Notice(
-                    severity="warning",
+                    severity=Severity.WARNING,
                     code="fhir-unknown-phase",
                     message=f"{exposure.reference}: the phase of the therapy is not stated and the dates "
                     "do not settle it (neoadjuvant, adjuvant or metastatic); add the her2kg therapy-phase extension",

@@ -14,10 +14,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from her2kg.fhir import terms
-from her2kg.fhir.codes import Resolution, describe, drugs_of, is_drug_or_product, is_therapy_phase, products_of, resolve, routes_of
+from her2kg.fhir.codes import (
+    Resolution,
+    describe,
+    drugs_of,
+    is_drug_or_product,
+    is_therapy_phase,
+    products_of,
+    resolve,
+    routes_of,
+)
 from her2kg.fhir.common import DateRead, date_notice, read_date, status_code, unknown_code_warnings
-from her2kg.fhir.jsonpath import Coding, JsonObject, codings, items, obj, text
 from her2kg.fhir.drug_names import find_drug_names
+from her2kg.fhir.jsonpath import Coding, JsonObject, codings, items, obj, text
 from her2kg.fhir.mapping import Concept
 from her2kg.fhir.model import EntryContext, EntryResult, Exposure, Fact, ProposedOrder
 from her2kg.notices import Notice
@@ -105,9 +114,9 @@ def _unidentified_exposure(
         warnings.append(phase_notice)
     start, end, single = _exposure_dates(ctx)
     for read, what in ((start, "start date"), (end, "end date")):
-        notice = date_notice(ctx, read, what=f"therapy {what}", needed=False)
-        if notice is not None:
-            warnings.append(notice)
+        date_warning = date_notice(ctx, read, what=f"therapy {what}", needed=False)
+        if date_warning is not None:
+            warnings.append(date_warning)
     end_day = None if status == terms.ONGOING else (start.day if single else end.day)
     reason, reason_errors = end_reason(ctx, status)
     warnings.append(
@@ -464,6 +473,6 @@ def _dosage_routes(ctx: EntryContext) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _dosages(resource: dict[str, object]) -> list[object]:
+def _dosages(resource: Mapping[str, object]) -> list[object]:
     dosages = resource.get("dosageInstruction") or resource.get("dosage") or []
     return dosages if isinstance(dosages, list) else []

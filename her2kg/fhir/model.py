@@ -9,7 +9,7 @@ from datetime import date
 
 from her2kg.fhir.jsonpath import JsonObject
 from her2kg.fhir.mapping import CodeMapping
-from her2kg.notices import Notice
+from her2kg.notices import Notice, Severity
 
 
 @dataclass(frozen=True)
@@ -168,10 +168,10 @@ class EntryContext:
         return f"{self.patient_iri}/{kind}/{self.index}{suffix}"
 
     def warning(self, code: str, message: str) -> Notice:
-        return Notice(severity="warning", code=code, message=f"{self.where}: {message}", field=self.field)
+        return Notice(severity=Severity.WARNING, code=code, message=f"{self.where}: {message}", field=self.field)
 
     def error(self, code: str, message: str) -> Notice:
-        return Notice(severity="error", code=code, message=f"{self.where}: {message}", field=self.field)
+        return Notice(severity=Severity.ERROR, code=code, message=f"{self.where}: {message}", field=self.field)
 
     def ignore(self, reason: str) -> IgnoredEntry:
         field_ = "" if self.assembled else self.field

@@ -221,9 +221,9 @@ def _class_observation(ctx: EntryContext, classes: tuple[Concept, ...], warnings
         if needed_for:
             errors.append(_needed_date_error(ctx, effective, label, needed_for))
         else:
-            notice = date_notice(ctx, effective, what=f"{label} date", needed=False)
-            if notice is not None:
-                warnings.append(notice)
+            date_warning = date_notice(ctx, effective, what=f"{label} date", needed=False)
+            if date_warning is not None:
+                warnings.append(date_warning)
     return EntryResult(facts=tuple(facts), warnings=tuple(warnings), errors=tuple(errors))
 
 

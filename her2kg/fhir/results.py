@@ -177,12 +177,12 @@ def read_ish(resource: JsonObject, mapping: CodeMapping, families: frozenset[str
         if numerator is None or denominator is None or denominator <= 0 or numerator < 0:
             return ValueRead(problem="its valueRatio has no usable numerator and denominator")
         comparator = text(numerator_obj, "comparator") or ""
-        value = to_decimal(numerator / denominator) if denominator != 1 else numerator
-        if value is None:
+        ratio_value = to_decimal(numerator / denominator) if denominator != 1 else numerator
+        if ratio_value is None:
             return ValueRead(problem="its valueRatio is not a plausible HER2/CEP17 ratio")
-        if denominator != 1 and value.adjusted() > -3:
-            value = value.quantize(Decimal("0.01"))
-        return _ratio_statements(value, comparator if comparator in FHIR_COMPARATORS else "")
+        if denominator != 1 and ratio_value.adjusted() > -3:
+            ratio_value = ratio_value.quantize(Decimal("0.01"))
+        return _ratio_statements(ratio_value, comparator if comparator in FHIR_COMPARATORS else "")
     string = text(resource, "valueString")
     if string is not None:
         return _ish_from_text(string) or ValueRead(

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from her2kg.notices import Notice
+from her2kg.notices import Notice, Severity
 from her2kg.report.model import (
     HISTORY_INCOMPLETE,
     PLAN_NOT_COVERED,
@@ -42,6 +42,7 @@ from her2kg.rules import Rule
 from her2kg.stores.base import Row, TripleStore
 from her2kg.vocabulary import BASE, curie
 from her2kg.vocabulary import rule_id as _rule_id
+
 
 @cache
 def report_query(name: str) -> str:
@@ -280,7 +281,7 @@ class ReportBuilder:
 
     def history(self, patient: str) -> list[Episode]:
         episodes: list[Episode] = []
-        for episode_iri, rows in _group(self._history.get(patient, []), key="episode").items():
+        for rows in _group(self._history.get(patient, []), key="episode").values():
             first = rows[0]
             ended = {EndedBy(r["endedBy"]) for r in rows if "endedBy" in r}
             ended_by = next((e for e in _ENDED_BY_PRIORITY if e in ended), EndedBy.UNKNOWN)
@@ -376,7 +377,7 @@ class ReportBuilder:
             if "detail" in row:
                 message = f"{message} ({row['detail']})"
             notice = Notice(
-                severity="error" if row["severity"] == "error" else "warning",
+                severity=Severity.ERROR if row["severity"] == "error" else Severity.WARNING,
                 code=local(row["type"]).removeprefix("notice-"),
                 message=message,
                 field=row.get("field", ""),
@@ -494,7 +495,7 @@ class ReportBuilder:
         message = self._notice_text(HISTORY_INCOMPLETE)
         if named:
             message = f"{message} Not identified: {named}."
-        return Notice("warning", HISTORY_INCOMPLETE, message, ", ".join(fields) or "therapy")
+        return Notice(Severity.WARNING, HISTORY_INCOMPLETE, message, ", ".join(fields) or "therapy")
 
     def build(self, patient: str, *, source: str, as_of: str, extra: Iterable[Notice] = ()) -> Report:
         warnings, errors = self.notices(patient)
@@ -509,7 +510,7 @@ class ReportBuilder:
         if not any(w.code == PLAN_NOT_COVERED for w in warnings):
             for plan in proposed:
                 if plan.verdict is Verdict.NOT_COVERED:
-                    warnings.append(Notice("warning", PLAN_NOT_COVERED, f"{self._notice_text(PLAN_NOT_COVERED)} ({plan.label})", "proposed"))
+                    warnings.append(Notice(Severity.WARNING, PLAN_NOT_COVERED, f"{self._notice_text(PLAN_NOT_COVERED)} ({plan.label})", "proposed"))
         return Report.build(
             patient=self.patient_id(patient),
             knowledge_base=self._kb_ref,

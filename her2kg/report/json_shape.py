@@ -16,7 +16,9 @@ if sys.version_info >= (3, 12):
     from typing import NotRequired, TypedDict
 else:  # before 3.12 pydantic reads only typing_extensions' TypedDict, installed with pydantic
     try:
-        from typing_extensions import NotRequired, TypedDict
+        from typing import NotRequired
+
+        from typing_extensions import TypedDict
     except ImportError:  # without the server extra the standard ones serve: nothing reads the schema
         from typing import NotRequired, TypedDict
 

@@ -22,6 +22,7 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from her2kg.safe_io import JsonInputError, strict_json_loads
 from her2kg.server.access_log import log_failure
 from her2kg.server.cds_cards import order_sign_cards, patient_view_cards
 from her2kg.server.cds_services import (
@@ -33,7 +34,6 @@ from her2kg.server.cds_services import (
 )
 from her2kg.server.config import CdsHooksSettings
 from her2kg.server.feedback import FeedbackError, FeedbackLog, parse_feedback
-from her2kg.safe_io import JsonInputError, strict_json_loads
 from her2kg.server.httputil import BodyTimeout, BodyTooLarge, read_body
 from her2kg.server.models import error_response
 from her2kg.server.pipeline import (
@@ -128,7 +128,7 @@ class CdsHooksEndpoints:
             return error_response(503, "busy", str(exc), headers={"Retry-After": "5"})
         except PipelineFailed as exc:
             return error_response(500, "internal-error", str(exc))
-        except Exception as exc:  # noqa: BLE001 - no patient data in the log, only the failure's type
+        except Exception as exc:
             log_failure(log, f"the pipeline failed on a {service.hook} call", exc)
             return error_response(500, "internal-error", "her2kg failed to evaluate the record; the server log has the details")
         report = reports[0]

@@ -64,7 +64,7 @@ def run_job(job: RecommendJob) -> Outcome:
         return Outcome("usage", message=str(exc))
     except Her2kgError as exc:
         return Outcome("input", message=str(exc))
-    except Exception as exc:  # noqa: BLE001 - only the type and where (the message may quote the record)
+    except Exception as exc:
         import traceback
 
         return Outcome("internal", message=f"{type(exc).__name__}\n{''.join(traceback.format_tb(exc.__traceback__))}")
@@ -74,7 +74,7 @@ def run_job(job: RecommendJob) -> Outcome:
 def worker_main(conn: Connection) -> None:
     try:
         warm_up()
-    except Exception:  # noqa: BLE001 - the first job reports the problem
+    except Exception:
         pass
     conn.send("ready")
     while True:

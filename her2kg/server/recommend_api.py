@@ -23,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from her2kg.errors import Her2kgError, UsageError
-from her2kg.server.access_log import log_failure
 from her2kg.safe_io import JsonInputError, strict_json_loads
+from her2kg.server.access_log import log_failure
 from her2kg.server.httputil import BodyTimeout, BodyTooLarge, media_type, read_body
 from her2kg.server.models import Bundle, RecommendParameters, error_response, first_problem
 from her2kg.server.pipeline import (
@@ -103,7 +103,7 @@ class RecommendEndpoint:
             return error_response(400, "invalid-parameter", str(exc), field="unavailable")
         except Her2kgError as exc:
             return error_response(400, "invalid-input", str(exc))
-        except Exception as exc:  # noqa: BLE001 - no patient data in the log, only where it failed
+        except Exception as exc:
             log_failure(log, "the pipeline failed on a /recommend request", exc)
             return error_response(500, "internal-error", "her2kg failed to evaluate the input; the server log has the details")
         if len(reports) == 1:

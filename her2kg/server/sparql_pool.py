@@ -180,7 +180,7 @@ class QueryPool:
             self._kill(worker)
             raise WorkerFailed("a query worker did not start in time")
         try:
-            ready, triples = parent.recv()
+            _ready, triples = parent.recv()
         except (EOFError, OSError) as exc:
             log.error("SPARQL worker (pid %s) stopped while loading the data: %s", worker.pid, _exit_code(worker))
             self._kill(worker)

@@ -134,7 +134,7 @@ def handle(store: ox.Store, job: QueryJob) -> QueryOutcome | NotAcceptable | Fai
         return Failure("syntax", f"the SPARQL text does not parse: {exc}")
     except MemoryError:
         return Failure("memory", "the request needed more memory than the limit ([sparql] max_memory_bytes)")
-    except Exception as exc:  # noqa: BLE001 - reported to the client as a 500 with the reason
+    except Exception as exc:
         return Failure("internal", f"{type(exc).__name__}: {exc}")
 
 

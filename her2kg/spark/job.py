@@ -97,8 +97,11 @@ def unmatched_path(output: str) -> str:
 # -- the input, listed through Hadoop's file systems (local, HDFS, S3, ...) --------------------------
 def list_input(spark: SparkSession, path: str) -> InputListing:
     """The files of INPUT and whether they form a Bulk export; raises UsageError."""
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
-    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+    jvm = spark.sparkContext._jvm
+    jsc = spark.sparkContext._jsc
+    if jvm is None or jsc is None:
+        raise UsageError("the Spark session has no Java gateway; start the job with spark-submit or a local SparkSession")
+    conf = jsc.hadoopConfiguration()
     hpath = jvm.org.apache.hadoop.fs.Path(path)
     fs = hpath.getFileSystem(conf)
     if not fs.exists(hpath) or not fs.getFileStatus(hpath).isDirectory():

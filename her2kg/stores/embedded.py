@@ -35,7 +35,7 @@ class EmbeddedStore:
         self._store.update(sparql)
 
     def select(self, sparql: str) -> list[Row]:
-        solutions = self._store.query(sparql)
+        solutions = select_solutions(self._store, sparql)
         names = [v.value for v in solutions.variables]
         rows: list[Row] = []
         for solution in solutions:
@@ -49,3 +49,11 @@ class EmbeddedStore:
 
     def triple_count(self) -> int:
         return len(self._store)
+
+
+def select_solutions(store: ox.Store, sparql: str) -> ox.QuerySolutions:
+    """The solutions of a SELECT query on a pyoxigraph store; any other query form is a ValueError."""
+    result = store.query(sparql)
+    if not isinstance(result, ox.QuerySolutions):
+        raise ValueError("expected a SELECT query; ASK and CONSTRUCT give no solutions")
+    return result

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from her2kg.stores.embedded import select_solutions
 from her2kg.validation.locate import Location, curie
 from her2kg.validation.model import Check, Finding, Severity
 from her2kg.vocabulary import BASE, PREFIXES
@@ -63,13 +64,14 @@ def check_derivable(store: ox.Store, rules_dir: Path, locate: Callable[[str], Lo
     derived = derived_classes(rules_dir.glob("*.rq"))
     stated = {
         row["class"].value
-        for row in store.query(
+        for row in select_solutions(
+            store,
             f"SELECT ?class WHERE {{ ?class a <{PREFIXES['owl']}Class> ; <{PREFIXES['rdfs']}isDefinedBy> <{_PATIENT_MODULE}> }}"
         )
     }
     findings: list[Finding] = []
     for prop in CONDITION_PROPERTIES:
-        rows = store.query(f"SELECT ?rec ?class WHERE {{ ?rec <{BASE}{prop}> ?class }}")
+        rows = select_solutions(store, f"SELECT ?rec ?class WHERE {{ ?rec <{BASE}{prop}> ?class }}")
         for row in sorted(rows, key=lambda r: (r["rec"].value, r["class"].value)):
             cls = row["class"].value
             if cls in derived or cls in stated:

@@ -84,7 +84,6 @@ def validate_knowledge_base(*, owl: bool = True, root: Path | None = None) -> Va
 
 def _check_imports(where: Layout, files: list[LoadedFile]) -> tuple[Finding, ...]:
     from her2kg.validation.imports import check_imports
-
     from her2kg.validation.model import Severity
     from her2kg.workbench.catalog import CATALOG, catalog_xml
 
@@ -148,10 +147,9 @@ def _check_shacl(where: Layout, graph: Graph, locator: Locator) -> tuple[Finding
 
 
 def _check_qc(where: Layout, ontology: list[LoadedFile], locator: Locator) -> tuple[Finding, ...]:
-    from her2kg.validation.qc import knowledge_store, qc_files, run_qc
-
     from her2kg.resources import queries_dir
     from her2kg.validation.derivable import check_derivable
+    from her2kg.validation.qc import knowledge_store, qc_files, run_qc
 
     store = knowledge_store([f.text for f in ontology])
     rules_dir = where.qc_dir.parent / "rules"

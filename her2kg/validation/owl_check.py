@@ -180,7 +180,7 @@ def range_clashes(graph: Graph) -> list[tuple[str, str, str, str]]:
     xsd = PREFIXES["xsd"]
     numeric = {xsd + n for n in ("decimal", "integer", "double", "float", "int", "long", "nonNegativeInteger", "positiveInteger")}
     found: list[tuple[str, str, str, str]] = []
-    for prop in sorted(graph.subjects(RDF.type, URIRef(_OWL + "DatatypeProperty"))):
+    for prop in sorted(graph.subjects(RDF.type, URIRef(_OWL + "DatatypeProperty")), key=str):
         for range_ in graph.objects(prop, URIRef(_RDFS + "range")):
             wanted = str(range_)
             if not wanted.startswith(xsd):

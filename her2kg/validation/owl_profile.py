@@ -36,11 +36,7 @@ OWL2_DATATYPE_MAP = frozenset(
     [_OWL + "real", _OWL + "rational", _RDF + "PlainLiteral", _RDF + "XMLLiteral", _RDF + "langString", _RDFS + "Literal"]
     + [
         _XSD + name
-        for name in (
-            "decimal integer nonNegativeInteger nonPositiveInteger positiveInteger negativeInteger long int short "
-            "byte unsignedLong unsignedInt unsignedShort unsignedByte double float string normalizedString token "
-            "language Name NCName NMTOKEN boolean hexBinary base64Binary anyURI dateTime dateTimeStamp"
-        ).split()
+        for name in ["decimal", "integer", "nonNegativeInteger", "nonPositiveInteger", "positiveInteger", "negativeInteger", "long", "int", "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte", "double", "float", "string", "normalizedString", "token", "language", "Name", "NCName", "NMTOKEN", "boolean", "hexBinary", "base64Binary", "anyURI", "dateTime", "dateTimeStamp"]
     ]
 )
 RESERVED = (_XSD, _RDF, _RDFS, _OWL)
@@ -98,12 +94,12 @@ def check_owl_profile(graph: Graph, locate: Callable[[str], Location]) -> tuple[
             continue
         if is_annotation(predicate) or str(predicate).startswith(RESERVED):
             continue
-        datatype = str(value.datatype)
-        if allowed(datatype) or (str(predicate), datatype) in seen:
+        value_type = str(value.datatype)
+        if allowed(value_type) or (str(predicate), value_type) in seen:
             continue
-        seen.add((str(predicate), datatype))
+        seen.add((str(predicate), value_type))
         term = str(subject) if not isinstance(subject, BNode) else ""
-        findings.append(_finding(locate, term, f"{curie(str(predicate))} has a {curie(datatype)} value, which is not in the OWL 2 datatype map (first of its kind); use a datatype of the map or make {curie(str(predicate))} an annotation property"))
+        findings.append(_finding(locate, term, f"{curie(str(predicate))} has a {curie(value_type)} value, which is not in the OWL 2 datatype map (first of its kind); use a datatype of the map or make {curie(str(predicate))} an annotation property"))
     return tuple(findings)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from her2kg.stores.base import TripleStore
@@ -50,5 +51,10 @@ def check_counts(text: str, actual: dict[str, int]) -> list[CountCheck]:
 def update_counts(text: str, actual: dict[str, int]) -> str:
     """The text with every stated count replaced by the actual one."""
     for name, (pattern, _) in STATED.items():
-        text = re.sub(pattern, lambda m, n=actual[name]: m.group(0).replace(m.group(1), str(n), 1), text, count=1, flags=re.DOTALL)
+        text = re.sub(pattern, _replacer(actual[name]), text, count=1, flags=re.DOTALL)
     return text
+
+
+def _replacer(count: int) -> Callable[[re.Match[str]], str]:
+    """A `re.sub` replacement that puts `count` in place of the stated number (group 1)."""
+    return lambda m: m.group(0).replace(m.group(1), str(count), 1)

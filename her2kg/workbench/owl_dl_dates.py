@@ -36,7 +36,8 @@ def migrate(root: Path) -> list[str]:
         parsed = parse_turtle(text, source=str(path))
         graph = parsed.graph
         properties = sorted(
-            {s for s in graph.subjects(RDFS.range, URIRef(_XSD_DATE)) if (s, RDF.type, URIRef(_OWL + "DatatypeProperty")) in graph}
+            {s for s in graph.subjects(RDFS.range, URIRef(_XSD_DATE)) if (s, RDF.type, URIRef(_OWL + "DatatypeProperty")) in graph},
+            key=str,
         )
         if not properties:
             continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -123,7 +123,7 @@ def _fragment_simple(p: Node, o: Node) -> str:
     from her2kg.turtle_format import format_graph
 
     g = Graph(bind_namespaces="none")
-    g.add((URIRef(BASE + "x"), p, o))  # type: ignore[arg-type]
+    g.add((URIRef(BASE + "x"), p, o))
     return _body(format_graph(g))
 
 
@@ -131,7 +131,7 @@ def _fragment(graph: Graph, s: Node, p: Node, o: Node, format_graph: object) -> 
     from rdflib import BNode, Graph, URIRef
 
     g = Graph(bind_namespaces="none")
-    g.add((URIRef(BASE + "x"), p, o))  # type: ignore[arg-type]
+    g.add((URIRef(BASE + "x"), p, o))
     stack = [o]
     seen = set()
     while stack:
@@ -149,7 +149,7 @@ def _fragment(graph: Graph, s: Node, p: Node, o: Node, format_graph: object) -> 
 def _body(text: str) -> str:
     """The predicate-object part of a one-subject canonical Turtle document, on one line."""
     statement = "\n".join(line for line in text.splitlines() if not line.startswith("@prefix"))
-    subject, _, rest = statement.strip().partition(" ")
+    _subject, _, rest = statement.strip().partition(" ")
     return " ".join(rest.split()).rstrip(".").strip()
 
 
@@ -220,8 +220,10 @@ def _conclusions(root: Path, patients: Sequence[Path], as_of: date) -> dict[str,
             "errors": ", ".join(sorted(e.get("code", "") for e in data["errors"])),
         }
         for plan in data["proposed"]:
-            name = plan.get("regimen") or plan.get("label") or plan.get("id") or "plan"
-            facts[f"verdict {name if isinstance(name, str) else name.get('id', 'plan')}"] = str(plan.get("verdict", ""))
+            regimen = plan.get("regimen") or plan.get("label") or plan.get("id") or "plan"
+            if isinstance(regimen, Mapping):
+                regimen = regimen.get("id", "plan")
+            facts[f"verdict {regimen}"] = str(plan.get("verdict", ""))
         out[key] = facts
     return out
 

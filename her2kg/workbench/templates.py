@@ -34,6 +34,8 @@ from her2kg.turtle_format import PROJECT_PREFIXES, format_graph
 from her2kg.vocabulary import BASE, ONTOLOGY_IRI, PREFIXES
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rdflib import Graph
     from rdflib.term import Node
 
@@ -176,7 +178,7 @@ def export_module(turtle: str, module: str) -> dict[str, str]:
         if any("|" in v or "\t" in v or "\n" in v for row in cells for vs in row.values() for v in vs):
             raise TemplateError(module, f"{name}: a value holds '|', a tab or a line break, which a template cell cannot; keep it in Turtle")
         order = ["ID", *sorted(columns, key=lambda s: (s != "TYPE SPLIT=|", s))]
-        header = ["id", *(columns[s][0] + ("" if list(columns.values()).count(columns[s]) else "") for s in order[1:])]
+        header = ["id", *(columns[s][0] for s in order[1:])]
         lines = ["\t".join(_unique(header)), "\t".join(order)]
         lines += ["\t".join("|".join(row.get(s, [])) for s in order) for row in cells]
         out[name] = "\n".join(lines) + "\n"
@@ -192,8 +194,8 @@ def _unique(header: list[str]) -> list[str]:
     return out
 
 
-def _term(iri: str, curie: object) -> str:
-    short = curie(iri)  # type: ignore[operator]
+def _term(iri: str, curie: Callable[[str], str]) -> str:
+    short = curie(iri)
     if short.startswith("<"):
         return short
     prefix = short.split(":", 1)[0]
