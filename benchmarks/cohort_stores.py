@@ -3,7 +3,7 @@
     python benchmarks/cohort_stores.py [--sizes 1000,10000,100000] [--chunk-size 500]
                                        [--stores embedded,virtuoso] [--virtuoso-limit 1200]
 
-For each size a folder of generated patients (one Turtle file each, `her2kg.synthetic`, seed 42)
+For each size a folder of generated patients (one Turtle file each, `synthetic`, seed 42)
 is written once to a temporary folder; writing it is not timed. Each (store, size) then runs
 `run_cohort` (what `her2kg cohort` does) in its own subprocess, so that the client's peak memory
 (ru_maxrss) is its own. The Virtuoso runs start a private server (`tests/virtuoso_server.py`) and
@@ -28,11 +28,12 @@ from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # the synthetic-patient generator is test tooling
 AS_OF = date(2026, 11, 1)
 
 
 def write_cohort(folder: Path, size: int) -> None:
-    from her2kg.synthetic import random_patient
+    from synthetic import random_patient
 
     rng = random.Random(42)
     for index in range(size):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))  # the synthetic-patient generator is test tooling
 
 
 def profile(size: int, chunk: int) -> dict:

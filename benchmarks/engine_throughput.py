@@ -27,11 +27,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))  # the synthetic-patient generator is test tooling
 AS_OF = "2026-11-01"
 
 
 def cohort(n: int) -> list:
-    from her2kg.synthetic import random_patient
+    from synthetic import random_patient
 
     rng = random.Random(42)
     return [random_patient(rng, f"b{i}") for i in range(n)]
@@ -39,7 +40,7 @@ def cohort(n: int) -> list:
 
 def cohort_chunks(n: int, chunk: int):
     """The same cohort as `cohort(n)`, generated lazily in chunks (bounded memory)."""
-    from her2kg.synthetic import random_patient
+    from synthetic import random_patient
 
     rng = random.Random(42)
     for start in range(0, n, chunk):

@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
 from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the synthetic-patient generator is test tooling
 
 CONSTRAINT_SHAPES = """
 @prefix h: <https://w3id.org/her2kg/> .
@@ -51,7 +55,7 @@ shape:LVEFShape a sh:NodeShape ; sh:targetClass h:LVEFMeasurement ;
 
 
 def cohort(n: int) -> list:
-    from her2kg.synthetic import random_patient
+    from synthetic import random_patient
 
     rng = random.Random(42)
     return [random_patient(rng, f"c{i}") for i in range(n)]
@@ -64,7 +68,7 @@ def time_rules(builders: list) -> tuple[float, float]:
     from her2kg.patients import evaluation_triples, read_turtle
     from her2kg.rules import RuleScope, load_rules
     from her2kg.stores.embedded import EmbeddedStore
-    from her2kg.synthetic import turtle_document
+    from synthetic import turtle_document
 
     rules = [r for r in load_rules() if r.scope is RuleScope.PATIENT]
     checks = [r for r in rules if r.id in INPUT_CONSTRAINTS]
@@ -90,7 +94,7 @@ def time_shacl(builders: list) -> float:
     from rdflib import Graph
 
     from her2kg.knowledge import knowledge_ntriples
-    from her2kg.synthetic import turtle_document
+    from synthetic import turtle_document
 
     data = Graph()
     data.parse(data=knowledge_ntriples(), format="nt")

@@ -11,7 +11,7 @@ from her2kg.knowledge import knowledge_ntriples
 from her2kg.patients import evaluation_triples, read_turtle
 from her2kg.rules import Rule, load_rules
 from her2kg.stores.embedded import EmbeddedStore
-from her2kg.synthetic import PatientBuilder
+from synthetic import PatientBuilder
 
 
 @cache

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from her2kg.synthetic import PatientBuilder
+from synthetic import PatientBuilder
 
 ANTIBODY_BASED = {"C1647", "C38692", "C82492", "C128799", "C91733"}  # trastuzumab, pertuzumab, T-DM1, T-DXd, margetuximab
 HER2_TARGETED = ANTIBODY_BASED | {"C26653", "C77896", "C49094"}  # + lapatinib, tucatinib, neratinib

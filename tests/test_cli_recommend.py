@@ -9,7 +9,7 @@ import pytest
 
 from shared_files import SHARED_DIR
 from her2kg.cli import main
-from her2kg.synthetic import metastatic_first_line
+from synthetic import metastatic_first_line
 
 VIGNETTES = SHARED_DIR / "vignettes"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "metastatic-first-line.ttl"
@@ -122,7 +122,7 @@ def test_patient_file_cannot_change_the_knowledge_base(capsys: pytest.CaptureFix
 
 @pytest.mark.slow
 def test_unknown_lvef_is_a_warning_and_a_monitoring_item(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    from her2kg.synthetic import PatientBuilder
+    from synthetic import PatientBuilder
 
     path = tmp_path / "nolvef.ttl"
     path.write_text(PatientBuilder("nolvef").ihc("ihc-3plus").er("negative").pr("negative").metastatic().to_turtle())

@@ -18,7 +18,7 @@ from her2kg.cohort import ChunkDone, CohortOptions, Progress, prepare_output, ru
 from her2kg.errors import UsageError
 from her2kg.pipeline import recommend_files
 from virtuoso_server import VirtuosoServer
-from her2kg.synthetic import random_patient
+from synthetic import random_patient
 
 AS_OF = date(2026, 11, 1)
 VIGNETTE = SHARED_DIR / "vignettes" / "p05-early-recurrence.json"

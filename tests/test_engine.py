@@ -10,7 +10,7 @@ from her2kg.engine import run_rules
 from her2kg.errors import RuleError
 from her2kg.rules import load_rules, parse_rule
 from her2kg.stores.embedded import EmbeddedStore
-from her2kg.synthetic import metastatic_first_line
+from synthetic import metastatic_first_line
 from rule_harness import store_for
 
 HEADER = """# id:          {id}

@@ -110,7 +110,7 @@ def test_ish_positive_with_ihc_zero_is_a_near_miss_in_both(tmp_path: Path) -> No
 
 
 def test_a_proposed_order_ending_before_it_starts(tmp_path: Path) -> None:
-    from her2kg.synthetic import PatientBuilder
+    from synthetic import PatientBuilder
 
     builder = PatientBuilder("p").ihc("ihc-3plus").metastatic("2026-09-01")
     bad = builder.plan([("trastuzumab", "2026-12-01", "2026-11-01")]).to_turtle()
@@ -120,7 +120,7 @@ def test_a_proposed_order_ending_before_it_starts(tmp_path: Path) -> None:
 
 
 def test_an_invalid_date_two_nodes_below_the_patient(tmp_path: Path) -> None:
-    from her2kg.synthetic import PatientBuilder
+    from synthetic import PatientBuilder
 
     bad = PatientBuilder("p").ihc("ihc-3plus").metastatic("2026-09-01").plan([("trastuzumab", "2026-02-30", None)]).to_turtle()
     report = her2kg.recommend(her2kg.Patient.from_turtle(bad), as_of=AS_OF)

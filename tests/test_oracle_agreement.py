@@ -13,7 +13,7 @@ from her2kg.patients import evaluation_triples, read_turtle
 from her2kg.report.extract import read_decisions
 from her2kg.rules import load_rules
 from her2kg.stores.embedded import EmbeddedStore
-from her2kg.synthetic import random_patient
+from synthetic import random_patient
 
 from plain_decide import build_indexes, decide  # benchmarks/ is on the pytest pythonpath
 

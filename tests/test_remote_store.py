@@ -28,7 +28,7 @@ from her2kg.stores.base import TripleStore
 from her2kg.stores.embedded import EmbeddedStore
 from her2kg.stores.remote import RemoteSparqlStore, RemoteStoreError, _batches, _check_complete, scope_update
 from virtuoso_server import VirtuosoServer, free_port
-from her2kg.synthetic import random_patient
+from synthetic import random_patient
 
 VIGNETTES_DIR = SHARED_DIR / "vignettes"
 VIGNETTES = sorted(p for p in VIGNETTES_DIR.glob("*.json") if not p.name.endswith(".expect.json"))

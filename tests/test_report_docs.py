@@ -112,7 +112,7 @@ def test_every_json_key_is_documented() -> None:
     from her2kg.pipeline import recommend_texts
     from test_report_history import CONDITION, INCOMPLETE, PATIENT, _report
     from test_report_safety import AC_H, THP
-    from her2kg.synthetic import metastatic_first_line, PatientBuilder
+    from synthetic import metastatic_first_line, PatientBuilder
 
     rich = _report(PATIENT, INCOMPLETE, CONDITION).to_json()
     early = PatientBuilder("k").ihc("ihc-3plus").er("negative").pr("negative").non_metastatic("2020-01-10").surgery("2020-02-01")

@@ -18,7 +18,7 @@ from her2kg.report.model import EndedBy, EpisodePhase, KnowledgeBaseRef, Report
 from her2kg.report.render_text import render_text
 from her2kg.rules import load_rules
 from her2kg.stores.embedded import EmbeddedStore
-from her2kg.synthetic import metastatic_first_line
+from synthetic import metastatic_first_line
 
 P = "https://w3id.org/her2kg/patient/hist"
 PREFIXES = """@prefix h: <https://w3id.org/her2kg/> .

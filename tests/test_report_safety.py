@@ -35,7 +35,7 @@ from her2kg.report.model import (
 from her2kg.report.render_text import render_text
 from her2kg.server.cds_cards import order_sign_cards, patient_view_cards
 from her2kg.server.cds_services import DraftOrder
-from her2kg.synthetic import PatientBuilder, metastatic_first_line, random_patient
+from synthetic import PatientBuilder, metastatic_first_line, random_patient
 
 AS_OF = date(2026, 11, 1)
 THP = [("trastuzumab", "2026-12-01", "2027-03-01"), ("pertuzumab", "2026-12-01", "2027-03-01"), ("docetaxel", "2026-12-01", "2027-03-01")]
@@ -210,7 +210,7 @@ def test_every_output_agrees_with_the_model_for_generated_patients(seeds: list[i
 
 
 def test_a_plan_no_rule_judges_is_not_covered_in_every_output() -> None:
-    from her2kg.synthetic import early_untreated
+    from synthetic import early_untreated
 
     uncovered, advised_against = _reports(
         early_untreated("nc").plan([("letrozole", "2026-12-01", "2027-03-01")]),

@@ -13,7 +13,7 @@ import pytest
 from her2kg.pipeline import recommend_texts
 from her2kg.report.model import RecurrenceInterval, Report, Situation
 from her2kg.report.render_text import render_text, situation_line
-from her2kg.synthetic import PatientBuilder, metastatic_first_line
+from synthetic import PatientBuilder, metastatic_first_line
 
 AS_OF = date(2026, 11, 1)
 ROOT = Path(__file__).resolve().parents[1]

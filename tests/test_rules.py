@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from her2kg.rules import load_rules
-from her2kg.synthetic import PatientBuilder as B
+from synthetic import PatientBuilder as B
 from her2kg.vocabulary import PREFIXES
 from rule_harness import rule_adds, rules_by_id
 

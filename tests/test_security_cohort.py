@@ -14,7 +14,7 @@ import pytest
 import her2kg.cohort as cohort
 from her2kg.cli import main
 from her2kg.cohort import CohortOptions, OutputError, lock_output, run_cohort
-from her2kg.synthetic import random_patient
+from synthetic import random_patient
 
 AS_OF = date(2026, 11, 1)
 

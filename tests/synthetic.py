@@ -1,6 +1,6 @@
 """Build patients in the her2kg vocabulary from code: for tests, property checks and benchmarks.
 
->>> from her2kg.synthetic import PatientBuilder
+>>> from synthetic import PatientBuilder
 >>> turtle = PatientBuilder("demo").ihc("ihc-3plus").metastatic("2026-01-10").to_turtle()
 >>> "h:HER2IHCTest" in turtle
 True
