@@ -197,6 +197,7 @@ def validate(
         raise FileNotFoundError(f"{', '.join(missing)}: no such file; give the path of a patient Turtle file")
     knowledge = _as_kb(kb)
     root = knowledge.folder if knowledge is not None else None
+    _require_kb_extra()
     if files:
         from her2kg.validation import validate_patient_files
 
@@ -204,6 +205,15 @@ def validate(
     from her2kg.validation import validate_knowledge_base
 
     return validate_knowledge_base(owl=owl, root=root)
+
+
+def _require_kb_extra() -> None:
+    """`validate` needs the `kb` extra (rdflib, pyshacl, owlready2): say so instead of a bare import error."""
+    import importlib.util
+
+    missing = [name for name in ("rdflib", "pyshacl", "owlready2") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ModuleNotFoundError(f"her2kg.validate needs the kb extra ({', '.join(missing)} missing): pip install 'her2kg[kb]'")
 
 
 def _as_patient(patient: object) -> Patient:

@@ -132,3 +132,12 @@ def test_one_definition_of_severity_curie_and_knowledge_base_version() -> None:
     assert locate.curie is vocabulary.curie
     assert model.KnowledgeBaseVersion is KnowledgeBaseVersion
     assert knowledge.knowledge_info_from_rows([{"version": "1"}]) == KnowledgeBaseVersion(iri=vocabulary.ONTOLOGY_IRI, version="1")
+
+
+def test_validate_names_the_kb_extra_when_it_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyshacl" else real(name, *a))
+    with pytest.raises(ModuleNotFoundError, match=r"her2kg\[kb\]"):
+        her2kg.validate("tests/data/patients/invalid/end-before-start.ttl")
