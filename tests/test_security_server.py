@@ -9,11 +9,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
+from canary import canary_server
+from outcome import outcome_error
+from server_harness import RunningServer, _wait_until_ready
 
 from her2kg.resources import examples_dir
 from her2kg.server.config import (
@@ -28,13 +30,9 @@ from her2kg.server.config import (
 )
 from her2kg.server.dataset import knowledge_only
 
-from outcome import outcome_error
-from server_harness import RunningServer, _wait_until_ready
-
 pytestmark = pytest.mark.slow  # multi-process server limits: worker time-outs, memory caps, queues
 
 AS_OF = "2026-11-01"
-EMPTY_RESULT = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
 
 
 @contextmanager
@@ -68,28 +66,8 @@ def serving(config: ServerConfig) -> Iterator[RunningServer]:
 
 @pytest.fixture(scope="module")
 def canary() -> Iterator[tuple[str, list[str]]]:
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            hits.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/sparql-results+json")
-            self.send_header("Content-Length", str(len(EMPTY_RESULT)))
-            self.end_headers()
-            self.wfile.write(EMPTY_RESULT)
-
-        do_GET = do_POST = _answer  # noqa: N815
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", hits
-    finally:
-        server.shutdown()
+    with canary_server() as running:
+        yield running.url, running.hits
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +76,8 @@ def server() -> Iterator[RunningServer]:
         as_of=date(2026, 11, 1),
         sparql=SparqlSettings(workers=1, max_memory_bytes=200_000_000, max_response_bytes=100_000),
         recommend=RecommendSettings(concurrency=1, timeout_seconds=3.0, max_queue=0),
-        header_timeout_seconds=0.5,
-        body_timeout_seconds=0.5,
+        header_timeout_seconds=1.0,  # short enough for the slow-client tests, long enough to read a large body on a busy machine
+        body_timeout_seconds=2.0,
     )
     with serving(config) as running:
         yield running

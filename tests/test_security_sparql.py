@@ -7,53 +7,22 @@ guard is bypassed, which the first test shows).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pyoxigraph as ox
 import pytest
+from canary import Canary, canary_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from her2kg.server.sparql_guard import RefusedRequest, inspect_query, inspect_update, precheck_query
 from her2kg.server.sparql_worker import Failure, QueryJob, QueryOutcome, handle
 
-EMPTY_RESULT = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
-
-
-@dataclass
-class Canary:
-    url: str
-    hits: list[str]
-
 
 @pytest.fixture(scope="module")
 def canary() -> Iterator[Canary]:
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            hits.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/sparql-results+json")
-            self.send_header("Content-Length", str(len(EMPTY_RESULT)))
-            self.end_headers()
-            self.wfile.write(EMPTY_RESULT)
-
-        do_GET = do_POST = _answer  # noqa: N815
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Canary(f"http://127.0.0.1:{server.server_address[1]}/", hits)
-    finally:
-        server.shutdown()
+    with canary_server() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
