@@ -223,6 +223,10 @@ CASES: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
     "contraindication-superseded": (lambda: [lvef_course("f", (44, "2026-06-01"), (45, "2026-09-01"))], lambda: [lvef_course("f", (44, "2026-06-01"))]),
     "treatment-episode": (lambda: [second_line()], lambda: [met()]),
     "episode-end": (lambda: [second_line()], lambda: [met()]),
+    "episode-regimen-candidate": (lambda: [second_line()], lambda: [met().therapy("trastuzumab-emtansine", "neoadjuvant", "2020-01-01", "2020-05-01")]),
+    "episode-covers-component": (lambda: [second_line()], lambda: [met().therapy("trastuzumab-emtansine", "neoadjuvant", "2020-01-01", "2020-05-01")]),
+    "episode-differs-from-regimen": (lambda: [second_line()], lambda: [met().therapy("trastuzumab-emtansine", "metastatic", "2026-09-05", "2026-10-01")]),
+    "episode-regimen": (lambda: [second_line()], lambda: [met().therapy("trastuzumab", "metastatic", "2026-09-05", "2026-10-01").therapy("eribulin", "metastatic", "2026-09-05", "2026-10-01").therapy("pertuzumab", "metastatic", "2026-09-05", "2026-10-01")]),
     "episode-line": (lambda: [second_line()], lambda: [met().therapy("trastuzumab", "adjuvant", "2020-01-01", "2020-12-01")]),
 }
 

@@ -126,6 +126,7 @@ def vignette(name: str, title: str, expect: dict[str, Any]) -> Callable[[Callabl
     "permitted_excludes": [{"all": [NCIT["tucatinib"]]}],
     "forbidden_includes": [{"all": [NCIT["tucatinib"]]}],
     "permitted_includes": [{"all": [NCIT["lapatinib"], NCIT["capecitabine"]]}],
+    "history_regimens": ["h:regimen-thp", "h:regimen-tdxd", "h:regimen-tucatinib-trastuzumab-capecitabine"],
 })
 def _h01() -> Record:
     r = thp_first_line(metastatic("h01"), hp_end="2024-09-01").progression("2024-09-01")

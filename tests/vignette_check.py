@@ -2,7 +2,8 @@
 
 The keys follow the shared vignettes' conventions (a regimen "matches" a spec when its drugs, by
 NCIt code, include every code in `all`, at least one in `any`, none in `none`, and it has the given
-`preference`), plus `phase`, `forbidden_actions`, `history_complete` and `warning_codes`.
+`preference`), plus `phase`, `forbidden_actions`, `history_complete`, `history_regimens` (the regimen of each treatment
+episode, oldest first) and `warning_codes`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ def problems(report: dict[str, Any], exit_code: int, expect: dict[str, Any]) -> 
     for key in ("her2", "setting", "line", "phase", "history_complete"):
         if key in expect and situation.get(key) != expect[key]:
             found.append(f"situation.{key} is {situation.get(key)!r}, expected {expect[key]!r}")
+    if "history_regimens" in expect:
+        given = [episode.get("regimen") for episode in situation.get("history", [])]
+        if given != expect["history_regimens"]:
+            found.append(f"history regimens {given}, expected {expect['history_regimens']}")
     permitted, forbidden = report.get("permitted", []), report.get("forbidden", [])
     for spec in expect.get("permitted_includes", []):
         if not any(_matches(r, spec) for r in permitted):
