@@ -75,7 +75,7 @@ def server() -> Iterator[RunningServer]:
     config = ServerConfig(
         as_of=date(2026, 11, 1),
         sparql=SparqlSettings(workers=1, max_memory_bytes=200_000_000, max_response_bytes=100_000),
-        recommend=RecommendSettings(concurrency=1, timeout_seconds=3.0, max_queue=0),
+        recommend=RecommendSettings(concurrency=1, timeout_seconds=3.0, max_queue=0, max_body_bytes=20_000_000),  # room for a slow body
         header_timeout_seconds=1.0,  # short enough for the slow-client tests, long enough to read a large body on a busy machine
         body_timeout_seconds=2.0,
     )
@@ -179,7 +179,7 @@ def test_recommend_time_limit_stops_the_work(server: RunningServer, client: http
     response = client.post(
         server.url("/recommend"),
         params={"as_of": AS_OF},
-        content=_many_patients(1500),
+        content=_many_patients(4000),
         headers={"Content-Type": "text/turtle"},
     )
     assert response.status_code == 503, response.status_code
@@ -201,7 +201,7 @@ def test_recommend_queue_is_bounded(server: RunningServer) -> None:
             )
             results.append(response.status_code)
 
-    slow = threading.Thread(target=send, args=(_many_patients(1500),))
+    slow = threading.Thread(target=send, args=(_many_patients(4000),))
     slow.start()
     time.sleep(0.5)  # the slow request holds the only worker; the queue holds no more
     started = time.monotonic()
