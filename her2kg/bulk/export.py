@@ -124,15 +124,23 @@ def _manifest(folder: Path) -> tuple[Path | None, dict[str, str]]:
 
 def _manifest_outputs(path: Path) -> dict[str, str] | None:
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        return manifest_outputs(path.read_bytes(), path.name)
+    except OSError:
+        return None
+
+
+def manifest_outputs(text: str | bytes, name: str) -> dict[str, str] | None:
+    """The files an `$export` manifest lists (file name -> resource type), or None when `text` is
+    not a manifest; a listed output without type and url is a usage error naming the manifest."""
+    try:
+        data = json.loads(text)
+    except ValueError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("output"), list):
         return None
     listed: dict[str, str] = {}
     for item in data["output"]:
         if not isinstance(item, dict) or not isinstance(item.get("type"), str) or not isinstance(item.get("url"), str):
-            raise UsageError(f"the manifest {path.name} has an output item without type and url: {str(item)[:120]}")
-        name = unquote(Path(urlparse(item["url"]).path).name)
-        listed[name] = item["type"]
+            raise UsageError(f"the manifest {name} has an output item without type and url: {str(item)[:120]}")
+        listed[unquote(Path(urlparse(item["url"]).path).name)] = item["type"]
     return listed

@@ -20,14 +20,13 @@ leaves partial output or duplicates. Lines that belong to no patient are written
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from her2kg.bulk.export import type_from_name
+from her2kg.bulk.export import manifest_outputs, type_from_name
 from her2kg.bulk.records import Unmatched
 from her2kg.errors import UsageError
 from her2kg.spark import tasks
@@ -145,22 +144,8 @@ def list_input(spark: SparkSession, path: str) -> InputListing:
 
 
 def _manifest_outputs(spark: SparkSession, uri: str) -> dict[str, str] | None:
-    from pathlib import PurePosixPath
-    from urllib.parse import unquote, urlparse
-
     rows = spark.read.text(uri, wholetext=True).collect()
-    try:
-        data = json.loads(rows[0][0]) if rows else None
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("output"), list):
-        return None
-    listed: dict[str, str] = {}
-    for item in data["output"]:
-        if not isinstance(item, dict) or not isinstance(item.get("type"), str) or not isinstance(item.get("url"), str):
-            raise UsageError(f"the manifest {tasks.file_name(uri)} has an output item without type and url")
-        listed[unquote(PurePosixPath(urlparse(item["url"]).path).name)] = item["type"]
-    return listed
+    return manifest_outputs(rows[0][0], tasks.file_name(uri)) if rows else None
 
 
 # -- the job -----------------------------------------------------------------------------------------
