@@ -381,6 +381,15 @@ MINI_RULES: dict[str, tuple[int, str]] = {
     "label": (1, """INSERT { ?p ex:labelInfo ?info } WHERE { ?p ex:label ?l . BIND(CONCAT(LANG(?l), ":", UCASE(?l), ":", STR(STRLEN(?l))) AS ?info) }"""),
     # negation of facts of lower strata
     "fit": (3, """INSERT { ?p ex:fit true } WHERE { ?p ex:since ?since . FILTER NOT EXISTS { ?p ex:lowLvef true } FILTER NOT EXISTS { ?p ex:hasNotice ?n } }"""),
+    # MINUS of one triple sharing the left side's variables; two sub-selects joined on ?p (join order)
+    "fit-minus": (3, """INSERT { ?p ex:fitToo true } WHERE { ?p ex:since ?since . MINUS { ?p ex:lowLvef true } MINUS { ?p ex:hasNotice ?n } }"""),
+    "since-and-lines": (
+        2,
+        """INSERT { ?p ex:linesSince ?text }
+        WHERE { { SELECT ?p ?since WHERE { ?p ex:since ?since . } }
+                { SELECT ?p ?ended WHERE { ?p ex:endedLines ?ended . } }
+                BIND(CONCAT(STR(?ended), " since ", STR(?since)) AS ?text) }""",
+    ),
 }
 MINI_EXPECTED = {
     ("p1", "months", "11"),
@@ -398,6 +407,8 @@ MINI_EXPECTED = {
     ("p4", "text", "LVEF 120 %"),
     ("p3", "labelInfo", "de:PATIENTIN \u00c9:11"),
     ("p2", "fit", "true"),
+    ("p2", "fitToo", "true"),
+    ("p1", "linesSince", "2 since 2026-02-20"),
     ("p1/d/drug-node/trastuzumab", "hash", "98e2d67a6339abb4db41181523b2500a"),
 }
 

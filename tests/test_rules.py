@@ -90,11 +90,11 @@ CASES: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
     "kb-regimen-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "kb-regimen-required-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "kb-component-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
+    "kb-regimen-shape": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "kb-contraindication-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "kb-monitoring-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "kb-combination-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "received-drug": (lambda: [met().therapy("trastuzumab", "adjuvant", "2020-01-01", "2020-12-01")], lambda: [met()]),
-    "received-drug-metastatic": (lambda: [second_line()], lambda: [met().therapy("trastuzumab", "adjuvant", "2020-01-01", "2020-12-01")]),
     "latest-lvef": (lambda: [met()], lambda: [met(lvef=False)]),
     "lvef-out-of-range": (lambda: [met(lvef=False).lvef(120)], lambda: [met(lvef=False).lvef(100)]),
     "end-before-start": (
@@ -223,10 +223,8 @@ CASES: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
     "contraindication-superseded": (lambda: [lvef_course("f", (44, "2026-06-01"), (45, "2026-09-01"))], lambda: [lvef_course("f", (44, "2026-06-01"))]),
     "treatment-episode": (lambda: [second_line()], lambda: [met()]),
     "episode-end": (lambda: [second_line()], lambda: [met()]),
-    "episode-regimen-candidate": (lambda: [second_line()], lambda: [met().therapy("trastuzumab-emtansine", "neoadjuvant", "2020-01-01", "2020-05-01")]),
-    "episode-covers-component": (lambda: [second_line()], lambda: [met().therapy("trastuzumab-emtansine", "neoadjuvant", "2020-01-01", "2020-05-01")]),
-    "episode-differs-from-regimen": (lambda: [second_line()], lambda: [met().therapy("trastuzumab-emtansine", "metastatic", "2026-09-05", "2026-10-01")]),
     "episode-regimen": (lambda: [second_line()], lambda: [met().therapy("trastuzumab", "metastatic", "2026-09-05", "2026-10-01").therapy("eribulin", "metastatic", "2026-09-05", "2026-10-01").therapy("pertuzumab", "metastatic", "2026-09-05", "2026-10-01")]),
+    "first-progression-after-start": (lambda: [second_line()], lambda: [met().therapy("trastuzumab", "metastatic", "2026-09-05", None, ongoing=True).progression("2026-09-01")]),
     "episode-line": (lambda: [second_line()], lambda: [met().therapy("trastuzumab", "adjuvant", "2020-01-01", "2020-12-01")]),
 }
 
@@ -329,3 +327,45 @@ def test_rules_mint_no_blank_nodes() -> None:
 def test_every_rule_cites_a_source_and_kind() -> None:
     for rule in load_rules():
         assert rule.source and rule.title and rule.kind
+
+
+# -- which knowledge-base regimen a treatment episode gave (counted: shared drugs and filled components) --
+def _episode_regimens(b: B) -> set[str]:
+    from rule_harness import store_for
+
+    from her2kg.engine import run_rules
+
+    store = store_for([b])
+    run_rules(store, list(rules_by_id().values()))
+    rows = store.select("PREFIX h: <https://w3id.org/her2kg/> SELECT ?r WHERE { ?e h:episodeRegimen ?r }")
+    return {row["r"].rsplit("/", 1)[-1] for row in rows}
+
+
+def _episode(phase: str, *drugs: str) -> B:
+    b = met("ep")
+    for drug in drugs:
+        b.therapy(drug, phase, "2025-01-20", "2025-06-01")
+    return b
+
+
+@pytest.mark.parametrize(
+    ("drugs", "expected"),
+    [
+        (("trastuzumab", "pertuzumab", "docetaxel"), {"regimen-thp"}),
+        (("trastuzumab", "pertuzumab", "paclitaxel"), {"regimen-thp"}),  # the other option of the choice
+        (("trastuzumab", "pertuzumab"), set()),  # a component left unfilled
+        (("trastuzumab", "pertuzumab", "docetaxel", "carboplatin"), set()),  # a drug the regimen does not give
+        (("trastuzumab", "pertuzumab", "docetaxel", "paclitaxel"), set()),  # two options of one choice: not that regimen
+        (("trastuzumab-deruxtecan",), {"regimen-tdxd"}),
+    ],
+)
+def test_episode_regimen_needs_exactly_the_regimens_drugs(drugs: tuple[str, ...], expected: set[str]) -> None:
+    assert _episode_regimens(_episode("metastatic", *drugs)) == expected
+
+
+@pytest.mark.parametrize(
+    ("phase", "expected"),
+    [("metastatic", {"regimen-thp"}), ("neoadjuvant", {"regimen-neoadjuvant-thp"}), ("adjuvant", set())],
+)
+def test_episode_regimen_is_one_recommended_in_the_episodes_phase(phase: str, expected: set[str]) -> None:
+    assert _episode_regimens(_episode(phase, "trastuzumab", "pertuzumab", "docetaxel")) == expected
