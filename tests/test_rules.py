@@ -94,7 +94,6 @@ CASES: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
     "kb-contraindication-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "kb-monitoring-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
     "kb-combination-drugs": (lambda: KNOWLEDGE_ONLY, lambda: "empty"),
-    "received-drug": (lambda: [met().therapy("trastuzumab", "adjuvant", "2020-01-01", "2020-12-01")], lambda: [met()]),
     "latest-lvef": (lambda: [met()], lambda: [met(lvef=False)]),
     "lvef-out-of-range": (lambda: [met(lvef=False).lvef(120)], lambda: [met(lvef=False).lvef(100)]),
     "end-before-start": (
@@ -191,7 +190,7 @@ CASES: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
     "plan-contraindicated-drug": (lambda: [met().condition("HeartFailure").plan(THP)], lambda: [met().plan(THP)]),
     "recommendation-applicable": (lambda: [met()], lambda: [B("x").ihc("ihc-0").metastatic()]),
     "forbid-regimen-with-contraindicated-drug": (lambda: [met().condition("HeartFailure")], lambda: [met()]),
-    "indicated-drug": (lambda: [met()], lambda: [B("x").ihc("ihc-0").metastatic()]),
+    "indicated-drug": (lambda: [met().plan(THP)], lambda: [met()]),  # only for a patient with a proposed plan
     "no-applicable-recommendation": (lambda: [early(size=15)], lambda: [early()]),
     "permit-applicable-recommendation": (lambda: [met()], lambda: [met().condition("HeartFailure")]),
     "regimen-unavailable-notice": (lambda: [met().unavailable("pertuzumab")], lambda: [met()]),
