@@ -180,14 +180,21 @@ def read_fhir(path_or_name: str, data: bytes) -> PatientInput:
 
 
 def _own_lines(ntriples: str, patient: str) -> str:
-    """The N-Triples lines about `patient` and nodes under it (the importer mints only those)."""
-    kept = [
-        f"{t.subject} {t.predicate} {t.object} ."
-        for t in ox.parse(ntriples.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
-        if isinstance(t.subject, ox.NamedNode)
-        and _owner(t.subject.value) == patient
-        and not (isinstance(t.object, ox.NamedNode) and t.object.value.startswith(PATIENT_BASE) and _owner(t.object.value) != patient)
-    ]
+    """The N-Triples lines about `patient` and nodes under it (the importer mints only those).
+
+    The text is the importer's own canonical N-Triples (`her2kg.fhir.graph.to_ntriples`): one
+    triple per line, subject and predicate IRIs without spaces, so a line is split by its first
+    two spaces instead of being parsed again.
+    """
+    kept = []
+    for line in ntriples.splitlines():
+        subject, _, rest = line.partition(" ")
+        if not subject.startswith("<") or _owner(subject[1:-1]) != patient:
+            continue
+        obj = rest.partition(" ")[2].removesuffix(" .")
+        if obj.startswith("<" + PATIENT_BASE) and _owner(obj[1:-1]) != patient:
+            continue
+        kept.append(line)
     return "\n".join(kept) + "\n"
 
 

@@ -37,15 +37,8 @@ class EmbeddedStore:
     def select(self, sparql: str) -> list[Row]:
         solutions = select_solutions(self._store, sparql)
         names = [v.value for v in solutions.variables]
-        rows: list[Row] = []
-        for solution in solutions:
-            row: Row = {}
-            for name in names:
-                term = solution[name]
-                if term is not None:
-                    row[name] = term.value
-            rows.append(row)
-        return rows
+        # a solution iterates over its values in the order of `names` (None where unbound)
+        return [{name: term.value for name, term in zip(names, solution, strict=True) if term is not None} for solution in solutions]
 
     def triple_count(self) -> int:
         return len(self._store)
