@@ -16,23 +16,17 @@ module is never re-run). The runner
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from multiprocessing.connection import Connection
-from pathlib import Path
 
 import anyio.to_thread
 
 from her2kg.errors import Her2kgError, UsageError
 from her2kg.report.model import Report
 from her2kg.server.pipeline_worker import Document, Outcome, RecommendJob
+from her2kg.server.worker_process import WorkerProcess, how_it_ended, kill, launch, stop_all
 
 __all__ = [
     "Document",
@@ -45,7 +39,6 @@ __all__ = [
 log = logging.getLogger("her2kg.server")
 
 _START_TIMEOUT = 120.0
-_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
 class PipelineBusy(Exception):
@@ -60,12 +53,6 @@ class PipelineFailed(Exception):
     """A worker process died while running the request, or failed inside (HTTP 500)."""
 
 
-@dataclass(eq=False)
-class _Worker:
-    process: subprocess.Popen[bytes]
-    conn: Connection
-
-
 class PipelineRunner:
     """`concurrency` pipeline worker processes; thread-safe; `close()` stops them all."""
 
@@ -74,8 +61,8 @@ class PipelineRunner:
         self._timeout = timeout
         self._admitted_limit = concurrency + max_queue
         self._admitted = 0
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._all: set[_Worker] = set()
+        self._idle: queue.Queue[WorkerProcess] = queue.Queue()
+        self._all: set[WorkerProcess] = set()
         self._lock = threading.Lock()
         self._started = False
         self._closed = False
@@ -100,18 +87,7 @@ class PipelineRunner:
             self._closed = True
             workers = list(self._all)
             self._all.clear()
-        for worker in workers:
-            try:
-                worker.conn.send(None)
-            except (OSError, ValueError):
-                pass
-        for worker in workers:
-            try:
-                worker.process.wait(timeout=2.0)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait(timeout=5.0)
-            worker.conn.close()
+        stop_all(workers, grace=2.0)
 
     async def run(self, documents: Sequence[Document], *, as_of: date, unavailable: Sequence[str] = ()) -> list[Report]:
         with self._lock:
@@ -152,7 +128,7 @@ class PipelineRunner:
                 )
             outcome = worker.conn.recv()
         except (EOFError, OSError) as exc:
-            log.error("a recommendation worker (pid %s) stopped during a request: %s", worker.process.pid, _ended(worker))
+            log.error("a recommendation worker (pid %s) stopped during a request: %s", worker.pid, how_it_ended(worker))
             self._replace(worker)
             raise PipelineFailed("the recommendation worker stopped unexpectedly; it has been replaced") from exc
         self._idle.put(worker)
@@ -160,34 +136,22 @@ class PipelineRunner:
             raise PipelineFailed("the recommendation worker gave an unexpected answer")
         return outcome
 
-    def _launch(self) -> _Worker:
-        ours, theirs = socket.socketpair()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH", "")) if p)
+    def _launch(self) -> WorkerProcess:
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "her2kg.server.pipeline_worker", str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                env=env,
-            )
+            worker = launch("her2kg.server.pipeline_worker")
         except OSError as exc:
-            ours.close()
             raise PipelineFailed(f"cannot start a recommendation worker ({exc.strerror})") from exc
-        finally:
-            theirs.close()
-        worker = _Worker(process, Connection(ours.detach()))
         with self._lock:
             self._all.add(worker)
         return worker
 
-    def _await_ready(self, worker: _Worker) -> _Worker:
+    def _await_ready(self, worker: WorkerProcess) -> WorkerProcess:
         try:
             if not worker.conn.poll(_START_TIMEOUT):
                 raise EOFError("no answer")
             worker.conn.recv()
         except (EOFError, OSError) as exc:
-            log.error("a recommendation worker (pid %s) did not start: %s", worker.process.pid, _ended(worker))
+            log.error("a recommendation worker (pid %s) did not start: %s", worker.pid, how_it_ended(worker))
             self._kill(worker)
             raise PipelineFailed("a recommendation worker could not start") from exc
         if self._closed:
@@ -195,18 +159,13 @@ class PipelineRunner:
             raise PipelineFailed("the server is shutting down")
         return worker
 
-    def _kill(self, worker: _Worker) -> None:
+    def _kill(self, worker: WorkerProcess) -> None:
         with self._lock:
             self._all.discard(worker)
-        if worker.process.poll() is None:
-            worker.process.kill()
-        try:
-            worker.process.wait(timeout=10.0)
-        except subprocess.TimeoutExpired:
-            log.error("a killed recommendation worker (pid %s) did not exit", worker.process.pid)
-        worker.conn.close()
+        if not kill(worker):
+            log.error("a killed recommendation worker (pid %s) did not exit", worker.pid)
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: WorkerProcess) -> None:
         self._kill(worker)
         if self._closed:
             return
@@ -218,14 +177,6 @@ class PipelineRunner:
                 log.error("could not restart a recommendation worker; the pool has one worker fewer")
 
         threading.Thread(target=start_replacement, name="her2kg-pipeline-restart", daemon=True).start()
-
-
-def _ended(worker: _Worker) -> str:
-    try:
-        code = worker.process.wait(timeout=2.0)
-    except subprocess.TimeoutExpired:
-        return "still running"
-    return f"signal {-code}" if code < 0 else f"exit code {code}"
 
 
 def _unwrap(outcome: Outcome) -> list[Report]:

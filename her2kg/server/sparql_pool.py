@@ -14,17 +14,11 @@ triples for its whole life.
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import socket
-import subprocess
-import sys
 import threading
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from pathlib import Path
 
 from her2kg.server.sparql_worker import Failure, QueryJob
+from her2kg.server.worker_process import WorkerProcess, how_it_ended, kill, launch, stop_all
 
 log = logging.getLogger("her2kg.server")
 
@@ -43,20 +37,6 @@ class WorkerFailed(Exception):
     """A worker died or could not start."""
 
 
-_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
-
-
-@dataclass(eq=False)
-class _Worker:
-    process: subprocess.Popen[bytes]
-    conn: Connection
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
 
 
 class QueryPool:
@@ -67,8 +47,8 @@ class QueryPool:
         self._memory_bytes = memory_bytes
         self._size = size
         self._timeout = timeout
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._all: set[_Worker] = set()
+        self._idle: queue.Queue[WorkerProcess] = queue.Queue()
+        self._all: set[WorkerProcess] = set()
         self._lock = threading.Lock()
         self._closed = False
         self._triples = 0
@@ -111,22 +91,11 @@ class QueryPool:
             self._closed = True
             workers = list(self._all)
             self._all.clear()
-        for worker in workers:
-            try:
-                worker.conn.send(None)
-            except (OSError, ValueError):
-                pass
-        for worker in workers:
-            try:
-                worker.process.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait(timeout=5.0)
-            worker.conn.close()
+        stop_all(workers, grace=1.0)
 
     # -- internals ------------------------------------------------------------------------
 
-    def _borrow(self) -> _Worker:
+    def _borrow(self) -> WorkerProcess:
         try:
             return self._idle.get(timeout=self._timeout)
         except queue.Empty:
@@ -135,7 +104,7 @@ class QueryPool:
                 "or raise [sparql] workers"
             ) from None
 
-    def _ask(self, worker: _Worker, job: object, timeout: float) -> object:
+    def _ask(self, worker: WorkerProcess, job: object, timeout: float) -> object:
         try:
             worker.conn.send(job)
             if not worker.conn.poll(timeout):
@@ -143,7 +112,7 @@ class QueryPool:
                 raise QueryTimeout(f"the request ran longer than the limit of {timeout:g} s")
             outcome = worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError) as exc:
-            code = _exit_code(worker)
+            code = how_it_ended(worker)
             log.error("SPARQL worker (pid %s) stopped during a request: %s", worker.pid, code)
             raise WorkerFailed(
                 f"the query worker stopped during the request ({code}); the usual cause is a query needing "
@@ -153,24 +122,12 @@ class QueryPool:
             log.warning("SPARQL worker (pid %s) reported a failure: %s", worker.pid, outcome.kind)
         return outcome
 
-    def _spawn(self, data: bytes) -> _Worker:
-        ours, theirs = socket.socketpair()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH", "")) if p)
+    def _spawn(self, data: bytes) -> WorkerProcess:
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "her2kg.server.sparql_worker", str(theirs.fileno()), str(self._memory_bytes)],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                env=env,
-            )
+            worker = launch("her2kg.server.sparql_worker", str(self._memory_bytes))
         except OSError as exc:
-            ours.close()
             raise WorkerFailed(f"cannot start a query worker ({exc.strerror})") from exc
-        finally:
-            theirs.close()
-        parent = Connection(ours.detach())
-        worker = _Worker(process, parent)
+        parent = worker.conn
         try:
             parent.send_bytes(data)
         except OSError as exc:
@@ -182,7 +139,7 @@ class QueryPool:
         try:
             _ready, triples = parent.recv()
         except (EOFError, OSError) as exc:
-            log.error("SPARQL worker (pid %s) stopped while loading the data: %s", worker.pid, _exit_code(worker))
+            log.error("SPARQL worker (pid %s) stopped while loading the data: %s", worker.pid, how_it_ended(worker))
             self._kill(worker)
             raise WorkerFailed("a query worker could not load the data") from exc
         self._triples = int(triples)
@@ -193,18 +150,13 @@ class QueryPool:
             self._all.add(worker)
         return worker
 
-    def _kill(self, worker: _Worker) -> None:
+    def _kill(self, worker: WorkerProcess) -> None:
         with self._lock:
             self._all.discard(worker)
-        if worker.alive():
-            worker.process.kill()
-        try:
-            worker.process.wait(timeout=10.0)
-        except subprocess.TimeoutExpired:
+        if not kill(worker):
             log.error("a killed query worker (pid %s) did not exit", worker.pid)
-        worker.conn.close()
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: WorkerProcess) -> None:
         """Kill a worker now and start its replacement in the background."""
         self._kill(worker)
         self.restarts += 1
@@ -218,19 +170,3 @@ class QueryPool:
 
         if not self._closed:
             threading.Thread(target=start_replacement, name="her2kg-sparql-restart", daemon=True).start()
-
-
-def _exit_code(worker: _Worker) -> str:
-    """How a worker ended, for the log: 'exit code N', 'signal NAME' or 'still running'."""
-    import signal as _signal
-
-    try:
-        code = worker.process.wait(timeout=2.0)
-    except subprocess.TimeoutExpired:
-        return "still running"
-    if code < 0:
-        try:
-            return f"signal {_signal.Signals(-code).name}"
-        except ValueError:
-            return f"signal {-code}"
-    return f"exit code {code}"
