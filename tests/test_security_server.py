@@ -93,6 +93,11 @@ def _turtle() -> str:
     return (examples_dir() / "metastatic-first-line.ttl").read_text(encoding="utf-8")
 
 
+# Enough patients to outlast the 3-second limit several times over on a fast idle machine (about
+# 9 s of work, an 18 MB body under the 20 MB limit): the limit must stop the work, not the end of it.
+SLOW_BODY_PATIENTS = 10_000
+
+
 def _many_patients(count: int) -> str:
     text = _turtle()
     return "\n".join(text.replace("example-met-1l", f"p{i}") for i in range(count))
@@ -179,7 +184,7 @@ def test_recommend_time_limit_stops_the_work(server: RunningServer, client: http
     response = client.post(
         server.url("/recommend"),
         params={"as_of": AS_OF},
-        content=_many_patients(4000),
+        content=_many_patients(SLOW_BODY_PATIENTS),
         headers={"Content-Type": "text/turtle"},
     )
     assert response.status_code == 503, response.status_code
@@ -201,7 +206,7 @@ def test_recommend_queue_is_bounded(server: RunningServer) -> None:
             )
             results.append(response.status_code)
 
-    slow = threading.Thread(target=send, args=(_many_patients(4000),))
+    slow = threading.Thread(target=send, args=(_many_patients(SLOW_BODY_PATIENTS),))
     slow.start()
     time.sleep(0.5)  # the slow request holds the only worker; the queue holds no more
     started = time.monotonic()
