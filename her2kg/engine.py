@@ -3,8 +3,9 @@
 The engine is set-at-a-time: one pass of a rule covers every patient in the store. The strata
 are computed from what the rules read and write (`her2kg.strata`), so a rule reads only what lower
 strata derive and a stratum runs once; a rule marked `recursive` (it reads its own output) runs
-to a fixpoint, and one that still adds triples after `max_passes` passes is an error that names it. The returned `EngineRun` gives the time
-of each stratum and of each rule in it (`benchmarks/engine_profile.py` prints them as tables).
+to a fixpoint, and one that still adds triples after `max_passes` passes is an error that names
+it. The returned `EngineRun` gives the time of each stratum and of each rule in it
+(`benchmarks/engine_profile.py` prints them as tables).
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ plus the IRIs its `WHERE` binds into a template variable with `BIND(... AS ?v)` 
 (`?x a ?super`, the superclass closures) writes *every class*. A rule *reads* the IRIs of its
 `WHERE`, negated or not, except those it only binds into a variable that the template alone uses;
 a type read through a variable bound by a graph pattern (`?p a ?class`, the class taken from the
-knowledge base) reads every class, so the rule runs after every rule that writes a class. `rdf:type` itself and XML Schema datatypes are not terms: what matters is
-which class or predicate is read.
+knowledge base) reads every class, so the rule runs after every rule that writes a class.
+`rdf:type` itself and XML Schema datatypes are not terms: what matters is which class or
+predicate is read.
 
 A class is a term in type position (after `a` or `rdf:type`) or, by the ontology's naming
 convention, a term whose local name starts with a capital letter (this catches a class reached

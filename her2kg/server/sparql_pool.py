@@ -37,8 +37,6 @@ class WorkerFailed(Exception):
     """A worker died or could not start."""
 
 
-
-
 class QueryPool:
     """`size` worker processes over the same data; thread-safe; `close()` stops them all."""
 
